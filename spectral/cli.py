@@ -1,0 +1,111 @@
+"""Command line: `python -m spectral train ...` and `python -m spectral fetch-data NAME...`.
+
+Bad input exits with status 2 and one line on stderr, before anything is written.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+
+from . import data as data_mod
+from .ensemble import STRATEGIES, train_cell
+from .train import OPTIMIZERS, TrainConfig, save_run
+
+
+class UsageError(Exception):
+    """Bad command-line input."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own errors: one line, status 2
+        raise UsageError(message)
+
+
+def int_list(text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="python -m spectral", description="Spectral-domain training (Giambagli et al. 2021).")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    t = sub.add_parser("train", help="train one model per seed and write seed<S>.json/.npz into --out")
+    t.add_argument("--dataset", default="mnist")
+    t.add_argument("--sizes", type=int_list, default=[784, 10], help="e.g. 784,500,10")
+    t.add_argument("--activation", default="relu")
+    t.add_argument("--scheme", default="spectral-eigvals")
+    seeds = t.add_mutually_exclusive_group()
+    seeds.add_argument("--seed", type=int, default=0)
+    seeds.add_argument("--seeds", type=int_list, help="several seeds, trained as one ensemble cell")
+    t.add_argument("--epochs", type=int, default=5)
+    t.add_argument("--batch-size", type=int, default=300)
+    t.add_argument("--optimizer", default="adam", help=f"one of {', '.join(OPTIMIZERS)}")
+    t.add_argument("--lr", type=float, default=0.03)
+    t.add_argument("--validation-fraction", type=float, default=0.0)
+    t.add_argument("--train-subset", type=int, default=None, help="use the first N training images")
+    t.add_argument("--test-subset", type=int, default=None)
+    t.add_argument("--order-seed", type=int, default=None, help="share this data order across seeds")
+    t.add_argument("--strategy", default="auto", choices=STRATEGIES)
+    t.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")
+    t.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    t.add_argument("--data-dir", default=None, help="directory holding the raw IDX files")
+    t.add_argument("--out", required=True, type=Path)
+    t.add_argument("--quiet", action="store_true")
+    f = sub.add_parser("fetch-data", help="fill resources/data with verified files, printing each file's source")
+    f.add_argument("names", nargs="+", help=f"any of {', '.join(data_mod.DATASETS)}")
+    f.add_argument("--data-dir", default=None)
+    return parser
+
+
+def check_writable(directory: Path) -> None:
+    """Create `directory` if needed and prove a file can be written there."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory):
+            pass
+    except OSError as err:
+        raise UsageError(f"output directory {str(directory)!r} is not writable ({err.strerror})") from None
+
+
+def run_train(args) -> None:
+    cfg = TrainConfig(dataset=args.dataset, sizes=args.sizes, scheme=args.scheme, activation=args.activation,
+                      epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer, lr=args.lr,
+                      validation_fraction=args.validation_fraction, train_subset=args.train_subset,
+                      test_subset=args.test_subset, order_seed=args.order_seed, device=args.device,
+                      data_dir=args.data_dir)
+    if args.threads is not None:
+        if args.threads < 1:
+            raise UsageError(f"threads must be >= 1, got {args.threads!r}")
+        torch.set_num_threads(args.threads)
+    for filename in data_mod.IDX_FILES["train"] + data_mod.IDX_FILES["test"] if cfg.dataset != "cifar10" else ():
+        _, path = data_mod.locate(cfg.dataset, filename, cfg.data_dir)
+        data_mod.read_idx(path, data_mod.SHA256[cfg.dataset][filename])  # data errors before any output
+    check_writable(args.out)
+    for record, final, initial in train_cell(cfg, args.seeds or [args.seed], args.strategy, args.quiet):
+        seed = record["seed"]
+        save_run(record, final, initial, args.out / f"seed{seed}.json", args.out / f"seed{seed}.npz")
+        print(f"seed {seed}: test accuracy {record['final_test_accuracy']:.4f}, trainable {record['trainable']}, "
+              f"{record['wall_time_s']:.1f} s -> {args.out / f'seed{seed}.json'}")
+
+
+def main(argv=None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "train":
+            run_train(args)
+        else:
+            for name in args.names:
+                data_mod.check_dataset(name)
+            for name in args.names:
+                data_mod.fetch(name, args.data_dir)
+    except (UsageError, ValueError, data_mod.DataError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0

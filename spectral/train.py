@@ -1,0 +1,223 @@
+"""Mini-batch training of one model on a whole-split tensor, with a provenance-rich run record.
+
+Implementation choices:
+- The split lives on the device as one tensor; a batch is an index slice of a seeded permutation.
+- Seeds: the model is drawn from `seed` itself (so `build_model(..., seed=s)` is the run's initial model); the
+  validation split and the batch order come from `data_seed(seed)`, an independent stream of
+  numpy.random.SeedSequence([seed, k]). With `order_seed` set, every seed shares that data order.
+- Train loss/accuracy per epoch are running means over the epoch's batches (weighted by batch size); the final
+  train accuracy is a full evaluation pass after the last epoch.
+- A record is written atomically: JSON + npz go to temporary names and are renamed into place.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from . import data as data_mod
+from .layers import RestrictedLinear, SpectralLinear
+from .models import ACTIVATIONS, SCHEMES, build_model, check_sizes, count_trainable, linear_layers, retract
+
+OPTIMIZERS = {"adam": torch.optim.Adam, "adamax": torch.optim.Adamax, "sgd": torch.optim.SGD}
+EVAL_CHUNK = 10_000  # rows per evaluation forward pass; bounds activation memory at N2 = 2000
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines one training run besides its seed."""
+
+    dataset: str = "mnist"
+    sizes: list[int] = field(default_factory=lambda: [784, 10])
+    scheme: str = "spectral-eigvals"
+    activation: str = "relu"
+    epochs: int = 5
+    batch_size: int = 300  # the authors' public code trains MNIST in batches of 300
+    optimizer: str = "adam"
+    lr: float = 0.03
+    validation_fraction: float = 0.0
+    train_subset: int | None = None  # first n training images only (smoke runs)
+    test_subset: int | None = None
+    order_seed: int | None = None  # None: each seed its own data order; an int: all seeds share this order
+    device: str = "auto"
+    data_dir: str | None = None
+    init: dict = field(default_factory=dict)  # SpectralInit fields
+
+    def __post_init__(self):
+        data_mod.check_dataset(self.dataset)
+        self.sizes = check_sizes(self.sizes)
+        checks = [
+            (self.scheme in SCHEMES, f"scheme must be one of {SCHEMES}, got {self.scheme!r}"),
+            (self.activation in ACTIVATIONS, f"activation must be one of {tuple(ACTIVATIONS)}, got {self.activation!r}"),
+            (self.optimizer in OPTIMIZERS, f"optimizer must be one of {tuple(OPTIMIZERS)}, got {self.optimizer!r}"),
+            (self.sizes[0] == data_mod.NUM_FEATURES[self.dataset],
+             f"first size must be {self.dataset}'s feature count {data_mod.NUM_FEATURES[self.dataset]}, got {self.sizes[0]!r}"),
+            (self.sizes[-1] == data_mod.NUM_CLASSES[self.dataset],
+             f"last size must be {self.dataset}'s class count {data_mod.NUM_CLASSES[self.dataset]}, got {self.sizes[-1]!r}"),
+            (self.lr > 0, f"lr must be > 0, got {self.lr!r}"),
+            (self.epochs >= 1, f"epochs must be >= 1, got {self.epochs!r}"),
+            (self.batch_size >= 1, f"batch size must be >= 1, got {self.batch_size!r}"),
+            (0 <= self.validation_fraction < 1, f"validation fraction must lie in [0, 1), got {self.validation_fraction!r}"),
+            (self.device in ("auto", "cpu") or self.device.startswith("cuda"),
+             f"device must be auto, cpu or cuda[:N], got {self.device!r}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def data_seed(seed: int, cfg: TrainConfig) -> int:
+    """Seed of the validation split and batch order of run `seed`."""
+    base = seed if cfg.order_seed is None else cfg.order_seed
+    return int(np.random.SeedSequence([int(base), 1]).generate_state(1)[0])
+
+
+@dataclass
+class Data:
+    """A dataset's splits on one device."""
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    checksums: dict
+
+
+def load_data(cfg: TrainConfig, device: torch.device) -> Data:
+    x_tr, y_tr = data_mod.load(cfg.dataset, "train", cfg.data_dir)
+    x_te, y_te = data_mod.load(cfg.dataset, "test", cfg.data_dir)
+    x_tr, y_tr = x_tr[:cfg.train_subset], y_tr[:cfg.train_subset]
+    x_te, y_te = x_te[:cfg.test_subset], y_te[:cfg.test_subset]
+    sums = data_mod.SHA256.get(cfg.dataset, {})
+    return Data(x_tr.to(device), y_tr.to(device), x_te.to(device), y_te.to(device), dict(sums))
+
+
+def split_indices(n: int, fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(train, validation) index tensors; validation is a seeded random `fraction` of range(n)."""
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    n_val = int(round(fraction * n))
+    return perm[n_val:].sort().values, perm[:n_val].sort().values
+
+
+def epoch_batches(train_idx: torch.Tensor, batch_size: int, generator: torch.Generator,
+                  device: torch.device) -> tuple[torch.Tensor, ...]:
+    """One epoch: CPU `train_idx` in a seeded random order, moved once to `device`, cut into batches."""
+    order = train_idx[torch.randperm(len(train_idx), generator=generator)]
+    return order.to(device).split(batch_size)
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    """(mean cross-entropy, accuracy) of `model` on (x, y)."""
+    if len(y) == 0:
+        return float("nan"), float("nan")
+    loss, correct = 0.0, 0
+    for xs, ys in zip(x.split(EVAL_CHUNK), y.split(EVAL_CHUNK)):
+        logits = model(xs)
+        loss += nn.functional.cross_entropy(logits, ys, reduction="sum").item()
+        correct += (logits.argmax(1) == ys).sum().item()
+    return loss / len(y), correct / len(y)
+
+
+def train_single(cfg: TrainConfig, seed: int, data: Data | None = None, quiet: bool = False):
+    """Train one model; returns (model, record dict)."""
+    device = resolve_device(cfg.device)
+    data = data or load_data(cfg, device)
+    start = time.perf_counter()
+    model = build_model(cfg.sizes, cfg.scheme, cfg.activation, seed, device=device, **cfg.init)
+    initial = snapshot(model)
+    opt = OPTIMIZERS[cfg.optimizer]([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
+    dseed = data_seed(seed, cfg)
+    train_idx, val_idx = split_indices(len(data.y_train), cfg.validation_fraction, dseed)
+    order = torch.Generator().manual_seed(dseed)
+    history = []
+    for epoch in tqdm(range(1, cfg.epochs + 1), desc=f"{cfg.scheme} seed {seed}", disable=True if quiet else None):
+        t0, loss_sum, correct = time.perf_counter(), torch.zeros((), device=device), torch.zeros((), device=device)
+        for idx in epoch_batches(train_idx, cfg.batch_size, order, device):
+            logits = model(data.x_train[idx])
+            loss = nn.functional.cross_entropy(logits, data.y_train[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            loss_sum += loss.detach() * len(idx)
+            correct += (logits.argmax(1) == data.y_train[idx]).sum()
+        history.append(epoch_metrics(epoch, loss_sum.item() / len(train_idx), correct.item() / len(train_idx),
+                                     model, data, val_idx, time.perf_counter() - t0))
+    record = make_record(cfg, seed, model, data, history, train_idx, time.perf_counter() - start, "single", 1)
+    return model, record, initial
+
+
+def epoch_metrics(epoch, train_loss, train_acc, model, data, val_idx, seconds) -> dict:
+    """One epoch's row: running train metrics, then validation and test evaluated on `model`."""
+    val = evaluate(model, data.x_train[val_idx.to(data.x_train.device)], data.y_train[val_idx.to(data.x_train.device)])
+    test = evaluate(model, data.x_test, data.y_test)
+    return {"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc, "val_loss": val[0],
+            "val_accuracy": val[1], "test_loss": test[0], "test_accuracy": test[1], "seconds": seconds}
+
+
+def make_record(cfg, seed, model, data, history, train_idx, wall, strategy, members) -> dict:
+    """Run record: settings, seed, counts, per-epoch metrics, final accuracies, time, versions, device, data."""
+    device = next(model.parameters()).device
+    train_idx = train_idx.to(data.x_train.device)
+    final_train = evaluate(model, data.x_train[train_idx], data.y_train[train_idx])
+    record = {
+        "settings": dataclasses.asdict(cfg), "seed": seed, "data_seed": data_seed(seed, cfg),
+        "trainable": count_trainable(model), "history": history,
+        "final_train_loss": final_train[0], "final_train_accuracy": final_train[1],
+        "final_val_accuracy": history[-1]["val_accuracy"], "final_test_loss": history[-1]["test_loss"],
+        "final_test_accuracy": history[-1]["test_accuracy"], "retracted_test_accuracy": None,
+        "wall_time_s": wall, "strategy": {"name": strategy, "members": members},
+        "device": str(device), "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
+        "threads": torch.get_num_threads(),
+        "versions": {"torch": torch.__version__, "numpy": np.__version__, "python": sys.version.split()[0]},
+        "data": {"dataset": cfg.dataset, "sha256": data.checksums, "n_train": len(train_idx),
+                 "n_val": len(data.y_train) - len(train_idx), "n_test": len(data.y_test)},
+    }
+    if cfg.activation == "identity" and len(cfg.sizes) > 2:
+        record["retracted_test_accuracy"] = evaluate(retract(model), data.x_test, data.y_test)[1]
+    return record
+
+
+def snapshot(model: nn.Module) -> dict[str, np.ndarray]:
+    """Each layer's direct-space weight and, for spectral layers, eigenvalues and eigenvectors, as numpy."""
+    def to_numpy(t: torch.Tensor) -> np.ndarray:
+        return t.detach().cpu().numpy().copy()  # a copy: never a view of a live parameter
+
+    arrays = {}
+    for k, layer in enumerate(linear_layers(model)):
+        arrays[f"layer{k}.weight"] = to_numpy(layer.weight)
+        if isinstance(layer, SpectralLinear):
+            for name in ("eigvals_in", "eigvals_out", "eigvecs"):
+                arrays[f"layer{k}.{name}"] = to_numpy(getattr(layer, name))
+        if isinstance(layer, RestrictedLinear):
+            arrays[f"layer{k}.mask"] = to_numpy(layer.mask)
+    return arrays
+
+
+def save_run(record: dict, final: dict, initial: dict, json_path, npz_path) -> None:
+    """Write the JSON record and the npz (final arrays, initial ones prefixed `init.`), atomically."""
+    json_path, npz_path = Path(json_path), Path(npz_path)
+    for path in (json_path, npz_path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_npz = npz_path.with_name(npz_path.name + ".tmp.npz")
+    np.savez(tmp_npz, **final, **{f"init.{k}": v for k, v in initial.items() if ".eigvals" in k})
+    tmp_json = json_path.with_name(json_path.name + ".tmp")
+    tmp_json.write_text(json.dumps(record, indent=1))
+    os.replace(tmp_npz, npz_path)
+    os.replace(tmp_json, json_path)

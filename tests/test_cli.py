@@ -1,0 +1,77 @@
+"""Tests for the command line: a real run, and every bad input exits non-zero with one line and writes nothing."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from spectral.cli import main
+
+
+def test_train_writes_records(tmp_path, capsys):
+    out = tmp_path / "run"
+    rc = main(["train", "--sizes", "784,10", "--scheme", "direct-full", "--seeds", "0,1", "--epochs", "1",
+               "--train-subset", "2000", "--test-subset", "500", "--out", str(out), "--quiet", "--threads", "1"])
+    assert rc == 0
+    assert sorted(p.name for p in out.iterdir()) == ["seed0.json", "seed0.npz", "seed1.json", "seed1.npz"]
+    record = json.loads((out / "seed1.json").read_text())
+    assert record["seed"] == 1 and record["trainable"] == 7840 and record["final_test_accuracy"] > 0.5
+    assert "test accuracy" in capsys.readouterr().out
+
+
+BAD = [
+    (["--dataset", "kmnist"], "dataset must be one of"), (["--scheme", "spectral"], "scheme must be one of"),
+    (["--activation", "gelu"], "activation must be one of"), (["--optimizer", "rmsprop"], "optimizer must be one of"),
+    (["--sizes", "784,0,10"], "at least two positive"), (["--sizes", "784"], "at least two positive"),
+    (["--sizes", "700,10"], "feature count"), (["--sizes", "784,12"], "class count"), (["--sizes", "a,b"], "integers"),
+    (["--lr", "0"], "lr must be > 0"), (["--lr", "-0.1"], "lr must be > 0"), (["--epochs", "0"], "epochs must be >= 1"),
+    (["--batch-size", "0"], "batch size must be >= 1"), (["--validation-fraction", "1"], r"\[0, 1\)"),
+    (["--validation-fraction", "-0.1"], r"\[0, 1\)"), (["--threads", "0"], "threads must be"),
+]
+
+
+@pytest.mark.parametrize("args,message", BAD)
+def test_bad_input(args, message, tmp_path, capsys):
+    """One line on stderr, status 2, no output directory."""
+    out = tmp_path / "never"
+    assert main(["train", "--out", str(out), *args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ")
+    import re
+    assert re.search(message, err), err
+    assert not out.exists()
+
+
+def test_unwritable_output(tmp_path, capsys):
+    """An output path below a regular file cannot be created."""
+    (tmp_path / "file").write_text("x")
+    assert main(["train", "--out", str(tmp_path / "file" / "sub"), "--epochs", "1"]) == 2
+    assert "not writable" in capsys.readouterr().err
+
+
+def test_missing_data(tmp_path, capsys, monkeypatch):
+    """Missing data: one line naming the file and fetch-data; nothing written."""
+    monkeypatch.setenv("SPECTRAL_CACHE_DIR", str(tmp_path / "nocache"))
+    out = tmp_path / "out"
+    assert main(["train", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "train-images-idx3-ubyte: not found" in err and "fetch-data" in err and not out.exists()
+
+
+def test_corrupt_data(tmp_path, capsys):
+    """A corrupt file in --data-dir: one line with the checksums; nothing written."""
+    (tmp_path / "mnist").mkdir()
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        (tmp_path / "mnist" / name).write_bytes((0x801).to_bytes(4, "big") + (2).to_bytes(4, "big") + b"\x00\x01")
+    out = tmp_path / "out"
+    assert main(["train", "--data-dir", str(tmp_path), "--out", str(out)]) == 2
+    assert "checksum mismatch" in capsys.readouterr().err and not out.exists()
+
+
+def test_module_entry_point_exit_code(tmp_path):
+    """`python -m spectral` itself exits 2 without a traceback."""
+    done = subprocess.run([sys.executable, "-m", "spectral", "train", "--scheme", "x", "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and "Traceback" not in done.stderr and done.stderr.startswith("error: scheme")
+    done = subprocess.run([sys.executable, "-m", "spectral", "fetch-data", "kmnist"], capture_output=True, text=True)
+    assert done.returncode == 2 and "dataset must be one of" in done.stderr
