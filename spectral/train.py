@@ -12,6 +12,7 @@ Implementation choices:
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import os
 import platform
@@ -182,7 +183,7 @@ def make_record(cfg, seed, model, data, history, train_idx, wall, strategy, memb
         "final_train_loss": final_train[0], "final_train_accuracy": final_train[1],
         "final_val_accuracy": history[-1]["val_accuracy"], "final_test_loss": history[-1]["test_loss"],
         "final_test_accuracy": history[-1]["test_accuracy"], "retracted_test_accuracy": None,
-        "wall_time_s": wall, "strategy": {"name": strategy, "members": members},
+        "wall_time_s": wall, "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(), "strategy": {"name": strategy, "members": members},
         "device": str(device), "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
         "threads": torch.get_num_threads(),
         "versions": {"torch": torch.__version__, "numpy": np.__version__, "python": sys.version.split()[0]},

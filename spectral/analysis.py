@@ -1,0 +1,185 @@
+"""Tidy tables from run records: runs, summary, weight distributions (E4), eigenvalues and pruning (E5).
+
+Implementation choices:
+- Every table is long-form (one observation per row) so that seaborn and pandas group it directly.
+- 95 % confidence intervals of a mean use Student's t over seeds (n - 1 degrees of freedom); n = 1 gives NaN.
+- E4 compares weight distributions with the 1-Wasserstein distance and the two-sample KS statistic, both on raw
+  and on standardised (z-scored per model) weights; per-seed rows pair models of the same seed, `pooled` rows
+  pool all seeds.
+- E5 pruning removes hidden nodes of a trained 784 -> N2 -> 10 network (row i of W1 and column i of W2) in order
+  of increasing |lambda_out| of the first layer, and, as the baseline, in a seeded random order.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from scipy import stats
+
+RUN_COLUMNS = ["dataset", "experiment", "scheme", "sizes", "n2", "activation", "seed", "trainable", "epochs",
+               "optimizer", "lr", "batch_size", "final_train_accuracy", "final_test_accuracy",
+               "retracted_test_accuracy", "wall_time_s", "device", "strategy"]
+
+
+def run_row(record: dict) -> dict:
+    """One runs.csv row from a run record."""
+    s = record["settings"]
+    return {"dataset": s["dataset"], "experiment": record["cell"]["experiment"], "scheme": s["scheme"],
+            "sizes": "-".join(map(str, s["sizes"])), "n2": record["cell"]["n2"], "activation": s["activation"],
+            "seed": record["seed"], "trainable": record["trainable"], "epochs": s["epochs"], "optimizer": s["optimizer"],
+            "lr": s["lr"], "batch_size": s["batch_size"], "final_train_accuracy": record["final_train_accuracy"],
+            "final_test_accuracy": record["final_test_accuracy"],
+            "retracted_test_accuracy": record["retracted_test_accuracy"], "wall_time_s": record["wall_time_s"],
+            "device": record["device"], "strategy": record["strategy"]["name"]}
+
+
+def gather_runs(paths) -> pd.DataFrame:
+    rows = [run_row(json.loads(Path(p).read_text())) for p in paths]
+    return pd.DataFrame(rows, columns=RUN_COLUMNS).sort_values(["dataset", "experiment", "scheme", "n2", "seed"],
+                                                               ignore_index=True)
+
+
+def mean_ci(values) -> tuple[float, float, float, float]:
+    """(mean, sd, ci95 low, ci95 high) with Student's t over the values."""
+    v = np.asarray(values, dtype=float)
+    n = len(v)
+    mean = float(v.mean()) if n else math.nan
+    if n < 2:
+        return mean, math.nan, math.nan, math.nan
+    sd = float(v.std(ddof=1))
+    half = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
+    return mean, sd, mean - half, mean + half
+
+
+def summarize(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per (dataset, experiment, scheme, n2): n, mean, sd, 95 % CI of test accuracy, trainable parameters."""
+    rows = []
+    for key, g in runs.groupby(["dataset", "experiment", "scheme", "n2"], sort=True):
+        mean, sd, lo, hi = mean_ci(g["final_test_accuracy"])
+        rows.append(dict(zip(["dataset", "experiment", "scheme", "n2"], key), n=len(g), mean=mean, sd=sd,
+                         ci95_low=lo, ci95_high=hi, trainable=int(g["trainable"].iloc[0])))
+    return pd.DataFrame(rows)
+
+
+def standardise(w: np.ndarray) -> np.ndarray:
+    return (w - w.mean()) / w.std()
+
+
+def weight_distances(weights: dict[tuple[str, str, int], np.ndarray], reference: str = "direct-full") -> pd.DataFrame:
+    """Distances of each scheme's weights to the reference scheme's, per seed and pooled.
+
+    `weights` maps (dataset, scheme, seed) to a flat weight vector.
+    """
+    rows = []
+    datasets = sorted({d for d, _, _ in weights})
+    schemes = sorted({s for _, s, _ in weights} - {reference})
+    for dataset in datasets:
+        seeds = sorted({k for d, s, k in weights if d == dataset and s == reference})
+        for scheme in schemes:
+            paired = [k for k in seeds if (dataset, scheme, k) in weights]
+            groups = [(str(k), [weights[dataset, scheme, k]], [weights[dataset, reference, k]]) for k in paired]
+            groups.append(("pooled", [weights[dataset, scheme, k] for k in paired],
+                           [weights[dataset, reference, k] for k in paired]))
+            for label, xs, refs in groups:
+                if not xs:
+                    continue
+                for standardised in (False, True):
+                    prep = standardise if standardised else (lambda w: w)
+                    x = np.concatenate([prep(w) for w in xs])
+                    r = np.concatenate([prep(w) for w in refs])
+                    ks = stats.ks_2samp(x, r)
+                    rows.append({"dataset": dataset, "scheme": scheme, "reference": reference, "seed": label,
+                                 "standardised": standardised, "wasserstein": stats.wasserstein_distance(x, r),
+                                 "ks_statistic": ks.statistic, "ks_pvalue": ks.pvalue})
+    return pd.DataFrame(rows)
+
+
+def weight_histograms(weights: dict[tuple[str, str, int], np.ndarray], bins: int = 80) -> pd.DataFrame:
+    """Pooled-over-seeds density of each scheme's weights on common bins per dataset (the 0.1-99.9 % range)."""
+    rows = []
+    for dataset in sorted({d for d, _, _ in weights}):
+        pooled = {s: np.concatenate([w for (d, s2, _), w in sorted(weights.items()) if d == dataset and s2 == s])
+                  for s in sorted({s for d, s, _ in weights if d == dataset})}
+        lo, hi = np.percentile(np.concatenate(list(pooled.values())), [0.1, 99.9])
+        edges = np.linspace(lo, hi, bins + 1)
+        for scheme, w in pooled.items():
+            density, _ = np.histogram(w, edges, density=True)
+            rows += [{"dataset": dataset, "scheme": scheme, "bin_left": a, "bin_right": b, "weight": (a + b) / 2,
+                      "density": p} for a, b, p in zip(edges[:-1], edges[1:], density)]
+    return pd.DataFrame(rows)
+
+
+def eigenvalue_rows(arrays, dataset: str, scheme: str, seed: int, layer: int = 0) -> list[dict]:
+    """Initial and trained eigenvalues of one spectral layer, one row per node."""
+    rows = []
+    for side in ("in", "out"):
+        key = f"layer{layer}.eigvals_{side}"
+        for node, (init, trained) in enumerate(zip(arrays[f"init.{key}"], arrays[key])):
+            rows.append({"dataset": dataset, "scheme": scheme, "seed": seed, "layer": layer, "side": side,
+                         "node": node, "initial": float(init), "trained": float(trained)})
+    return rows
+
+
+@torch.no_grad()
+def pruning_rows(arrays, x: torch.Tensor, y: torch.Tensor, fractions, seed: int, activation: str = "relu") -> list[dict]:
+    """Test accuracy of a 784 -> N2 -> 10 network as hidden nodes are removed by |lambda_out| or at random."""
+    from .models import ACTIVATIONS
+    w1 = torch.from_numpy(arrays["layer0.weight"])
+    w2 = torch.from_numpy(arrays["layer1.weight"])
+    hidden = ACTIVATIONS[activation]()(x @ w1.T)  # (N, N2), computed once; pruning masks its columns
+    n2 = w1.shape[0]
+    orders = {"eigenvalue": np.argsort(np.abs(arrays["layer0.eigvals_out"]), kind="stable"),
+              "random": np.random.default_rng(seed).permutation(n2)}
+    rows = []
+    for order, ranking in orders.items():
+        for fraction in fractions:
+            keep = torch.ones(n2, dtype=torch.bool)
+            keep[torch.from_numpy(ranking[:int(round(fraction * n2))].copy())] = False
+            logits = hidden[:, keep] @ w2[:, keep].T
+            rows.append({"order": order, "fraction_removed": fraction, "nodes_kept": int(keep.sum()),
+                         "test_accuracy": float((logits.argmax(1) == y).float().mean())})
+    return rows
+
+
+def load_weights(paths, keys) -> dict[tuple[str, str, int], np.ndarray]:
+    """{(dataset, scheme, seed): flat first-layer weights} from npz files and their (dataset, scheme, n2, seed) keys."""
+    return {(d, s, int(k)): np.load(p)["layer0.weight"].ravel() for p, (d, s, _, k) in zip(paths, keys)}
+
+
+def eigenvalue_table(paths, keys) -> pd.DataFrame:
+    rows = []
+    for path, (dataset, scheme, _, seed) in zip(paths, keys):
+        rows += eigenvalue_rows(np.load(path), dataset, scheme, int(seed))
+    return pd.DataFrame(rows, columns=["dataset", "scheme", "seed", "layer", "side", "node", "initial", "trained"])
+
+
+def pruning_table(paths, keys, fractions, activation="relu", test_subset=None, data_dir=None) -> pd.DataFrame:
+    """Pruning curves of every (dataset, scheme, n2, seed) network."""
+    from . import data as data_mod
+    tests, rows = {}, []
+    for path, (dataset, scheme, n2, seed) in zip(paths, keys):
+        if dataset not in tests:
+            x, y = data_mod.load(dataset, "test", data_dir)
+            tests[dataset] = (x[:test_subset], y[:test_subset])
+        for row in pruning_rows(np.load(path), *tests[dataset], fractions, int(seed), activation):
+            rows.append({"dataset": dataset, "scheme": scheme, "n2": int(n2), "seed": int(seed), **row})
+    return pd.DataFrame(rows, columns=["dataset", "scheme", "n2", "seed", "order", "fraction_removed", "nodes_kept",
+                                       "test_accuracy"])
+
+
+def operator_table(sizes, seed: int) -> pd.DataFrame:
+    """Long-form entries of Phi, Lambda, Phi^-1 and A = Phi Lambda Phi^-1 for a tiny spectral layer."""
+    from .layers import SpectralLinear
+    n_in, n_out = sizes
+    layer = SpectralLinear(n_in, n_out, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    n = n_in + n_out
+    phi = torch.eye(n, dtype=torch.float64)
+    phi[n_in:, :n_in] = layer.eigvecs.detach()
+    matrices = {"Phi": phi, "Lambda": torch.diag(torch.cat([layer.eigvals_in, layer.eigvals_out]).detach()),
+                "Phi^-1": 2 * torch.eye(n, dtype=torch.float64) - phi, "A": layer.transfer_operator().detach()}
+    return pd.DataFrame([{"matrix": name, "row": i, "col": j, "value": float(m[i, j]), "n_in": n_in}
+                         for name, m in matrices.items() for i in range(n) for j in range(n)])

@@ -1,0 +1,152 @@
+"""Figures of the suite, drawn with seaborn from the tidy tables only (never from run files).
+
+Implementation choices: headless Agg backend; one fixed colour and order per scheme across figures; every
+figure saved as PNG (150 dpi) and PDF; CI bands are seaborn's 95 % bootstrap intervals over seeds.
+"""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from .models import SCHEMES  # noqa: E402
+
+PALETTE = dict(zip(SCHEMES, sns.color_palette("colorblind", len(SCHEMES))))
+ACC = "test accuracy (%)"
+
+
+def _save(fig, png, pdf) -> None:
+    fig.savefig(png, dpi=150, bbox_inches="tight")
+    fig.savefig(pdf, bbox_inches="tight")
+    plt.close(fig)
+
+
+def _log_n2_axis(ax, n2s) -> None:
+    """Log-scaled N2 axis with a tick at every N2 of the sweep, labelled in plain numbers."""
+    ax.set_xscale("log")
+    ax.set_xticks(sorted(set(n2s)))
+    ax.set_xticklabels([str(n) for n in sorted(set(n2s))])
+    ax.minorticks_off()
+
+
+def _order(df, column="scheme"):
+    return [s for s in SCHEMES if s in set(df[column])]
+
+
+def fig1_operator(op: pd.DataFrame, png, pdf) -> None:
+    """Heatmaps of Phi, Lambda, Phi^-1 and A = Phi Lambda Phi^-1; the lower-left block of A is the layer's W."""
+    names = ["Phi", "Lambda", "Phi^-1", "A"]
+    titles = [r"$\Phi = I + \phi$", r"$\Lambda$", r"$\Phi^{-1} = 2I - \Phi$", r"$A = \Phi\Lambda\Phi^{-1}$"]
+    fig, axes = plt.subplots(1, 4, figsize=(15, 4.2), layout="constrained")
+    vmax = op["value"].abs().max()
+    n_in = int(op["n_in"].iloc[0])
+    for ax, name, title in zip(axes, names, titles):
+        m = op[op["matrix"] == name].pivot(index="row", columns="col", values="value")
+        sns.heatmap(m, ax=ax, cmap="vlag", center=0, vmin=-vmax, vmax=vmax, annot=True, fmt=".2f", cbar=False,
+                    square=True, annot_kws={"size": 7})
+        ax.axhline(n_in, color="k", lw=1.5)
+        ax.axvline(n_in, color="k", lw=1.5)
+        ax.set(title=title, xlabel="node (inputs | outputs)", ylabel="node (inputs | outputs)")
+    fig.suptitle(f"Transfer operator of one {n_in}->{op['row'].max() + 1 - n_in} layer: the lower-left block of A is W")
+    _save(fig, png, pdf)
+
+
+def fig2_linear(runs: pd.DataFrame, png, pdf) -> None:
+    """E1 accuracy per scheme (seeds and mean with 95 % CI) and E2 accuracy against N2, one row per dataset."""
+    runs = runs.assign(**{ACC: 100 * runs["final_test_accuracy"]})
+    datasets = sorted(runs["dataset"].unique())
+    fig, axes = plt.subplots(len(datasets), 2, figsize=(13, 4.5 * len(datasets)), squeeze=False,
+                             layout="constrained")
+    for row, dataset in zip(axes, datasets):
+        e1 = runs[(runs["dataset"] == dataset) & (runs["experiment"] == "perceptron")]
+        e2 = runs[(runs["dataset"] == dataset) & (runs["experiment"] == "telescopic")]
+        if len(e1):
+            order = _order(e1)
+            sns.stripplot(e1, x="scheme", y=ACC, hue="scheme", order=order, palette=PALETTE, ax=row[0], alpha=0.6)
+            sns.pointplot(e1, x="scheme", y=ACC, order=order, color="k", errorbar=("ci", 95), linestyle="none",
+                          marker="_", markersize=20, ax=row[0])
+            row[0].tick_params(axis="x", rotation=20)
+        row[0].set(title=f"{dataset}: E1 perceptron 784->10 (seeds; mean, 95 % CI)", xlabel="")
+        if len(e2):
+            sns.lineplot(e2, x="n2", y=ACC, hue="scheme", hue_order=_order(e2), palette=PALETTE, marker="o",
+                         errorbar=("ci", 95), ax=row[1])
+            _log_n2_axis(row[1], e2["n2"])
+        row[1].set(title=f"{dataset}: E2 linear 784->N2->10", xlabel="hidden nodes N2 (log scale)")
+    _save(fig, png, pdf)
+
+
+def fig3_nonlinear(runs: pd.DataFrame, png, pdf) -> None:
+    """E3 accuracy against N2, every scheme, one panel per dataset."""
+    e3 = runs[runs["experiment"] == "nonlinear"].assign(**{ACC: 100 * runs["final_test_accuracy"]})
+    datasets = sorted(e3["dataset"].unique())
+    fig, axes = plt.subplots(1, len(datasets), figsize=(6.5 * len(datasets), 4.5), squeeze=False,
+                             layout="constrained")
+    for ax, dataset in zip(axes[0], datasets):
+        d = e3[e3["dataset"] == dataset]
+        sns.lineplot(d, x="n2", y=ACC, hue="scheme", hue_order=_order(d), palette=PALETTE, marker="o",
+                     errorbar=("ci", 95), ax=ax)
+        _log_n2_axis(ax, d["n2"])
+        ax.set(title=f"{dataset}: E3 784->N2->10, {d['activation'].iloc[0]}", xlabel="hidden nodes N2 (log scale)")
+    _save(fig, png, pdf)
+
+
+def fig4_weights(hist: pd.DataFrame, png, pdf) -> None:
+    """Densities of trained perceptron weights per scheme, pooled over seeds, one panel per dataset."""
+    datasets = sorted(hist["dataset"].unique())
+    fig, axes = plt.subplots(1, len(datasets), figsize=(6.5 * len(datasets), 4.5), squeeze=False,
+                             layout="constrained")
+    for ax, dataset in zip(axes[0], datasets):
+        d = hist[hist["dataset"] == dataset]
+        sns.lineplot(d, x="weight", y="density", hue="scheme", hue_order=_order(d), palette=PALETTE, ax=ax)
+        ax.set_yscale("log")
+        ax.set(title=f"{dataset}: E4 trained weights of 784->10", xlabel="weight w_ij (dimensionless)",
+               ylabel="density (log scale)")
+    _save(fig, png, pdf)
+
+
+def fig5_spectrum(eig: pd.DataFrame, prune: pd.DataFrame, png, pdf) -> None:
+    """Eigenvalues before/after training, |lambda_in| as an image, and the pruning curve, one row per dataset."""
+    datasets = sorted(set(eig["dataset"]) | set(prune["dataset"]))
+    fig, axes = plt.subplots(len(datasets), 3, figsize=(17, 4.8 * len(datasets)), squeeze=False,
+                             layout="constrained")
+    for row, dataset in zip(axes, datasets):
+        ev = eig[(eig["dataset"] == dataset) & (eig["scheme"] == "spectral-eigvals")]
+        long = ev.melt(id_vars=["side", "node", "seed"], value_vars=["initial", "trained"], var_name="state",
+                       value_name="eigenvalue")
+        sns.histplot(long, x="eigenvalue", hue="state", element="step", stat="density", common_norm=False, ax=row[0])
+        row[0].set(title=f"{dataset}: eigenvalues of spectral-eigvals 784->10", xlabel="eigenvalue lambda")
+        side_in = ev[ev["side"] == "in"]
+        if len(side_in) and side_in["node"].max() + 1 == 784:
+            image = side_in.groupby("node")["trained"].apply(lambda v: np.abs(v).mean()).to_numpy().reshape(28, 28)
+            sns.heatmap(image, ax=row[1], cmap="magma", square=True, xticklabels=False, yticklabels=False,
+                        cbar_kws={"label": "mean |lambda_in| over seeds"})
+        row[1].set(title=f"{dataset}: |lambda_in| of the 784 input pixels")
+        pr = prune[prune["dataset"] == dataset].assign(**{ACC: 100 * prune["test_accuracy"]})
+        if len(pr):
+            pr = pr[pr["n2"] == pr["n2"].max()]
+            sns.lineplot(pr, x="fraction_removed", y=ACC, hue="scheme", style="order", hue_order=_order(pr),
+                         palette=PALETTE, marker="o", errorbar=("ci", 95), ax=row[2])
+            row[2].set(title=f"{dataset}: pruning E3 N2={pr['n2'].max()} by |lambda_out| vs random",
+                       xlabel="share of hidden nodes removed")
+    _save(fig, png, pdf)
+
+
+FIGURE_MAP = [
+    ("fig1_operator", "Fig. 1 (schematic of the spectral parametrisation)", "method: W = lower-left block of Phi Lambda Phi^-1"),
+    ("fig2_linear", "Fig. 2 (linear perceptron and telescopic linear networks)", "C1 (E1, E2), C2 (E1), C4"),
+    ("fig3_nonlinear", "Fig. 3 (nonlinear 784-N2-10 networks)", "C1 and C2 (E3)"),
+    ("fig4_weights", "Fig. 4 (distributions of trained weights)", "C3"),
+    ("fig5_spectrum", "Fig. 5 / follow-up spectral-pruning papers (eigenvalue portrait, node ranking)", "exploratory"),
+]
+
+
+def figures_readme() -> str:
+    lines = ["# Figures", "", "Each figure is a PNG and a PDF drawn from `results/tables/` (see `workflow/report/` for "
+             "captions). The claim verdicts are in `results/claims.md`.", "",
+             "| file | paper | claims |", "|---|---|---|"]
+    lines += [f"| `{name}.png` / `.pdf` | {paper} | {claims} |" for name, paper, claims in FIGURE_MAP]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,117 @@
+# One rule per figure, reading tables only, so a plotting change never retrains anything.
+
+
+rule fig1_operator:
+    input:
+        "results/tables/operator.csv",
+    output:
+        png=report("results/figures/fig1_operator.png", caption="../report/fig1_operator.rst", category="Figures"),
+        pdf="results/figures/fig1_operator.pdf",
+    params:
+        plot="fig1_operator",
+    log:
+        "logs/figures/fig1_operator.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../scripts/plot.py"
+
+
+rule fig2_linear:
+    input:
+        "results/tables/runs.csv",
+    output:
+        png=report("results/figures/fig2_linear.png", caption="../report/fig2_linear.rst", category="Figures"),
+        pdf="results/figures/fig2_linear.pdf",
+    params:
+        plot="fig2_linear",
+    log:
+        "logs/figures/fig2_linear.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../scripts/plot.py"
+
+
+rule fig3_nonlinear:
+    input:
+        "results/tables/runs.csv",
+    output:
+        png=report("results/figures/fig3_nonlinear.png", caption="../report/fig3_nonlinear.rst", category="Figures"),
+        pdf="results/figures/fig3_nonlinear.pdf",
+    params:
+        plot="fig3_nonlinear",
+    log:
+        "logs/figures/fig3_nonlinear.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../scripts/plot.py"
+
+
+rule fig4_weights:
+    input:
+        "results/tables/weights_hist.csv",
+    output:
+        png=report("results/figures/fig4_weights.png", caption="../report/fig4_weights.rst", category="Figures"),
+        pdf="results/figures/fig4_weights.pdf",
+    params:
+        plot="fig4_weights",
+    log:
+        "logs/figures/fig4_weights.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../scripts/plot.py"
+
+
+rule fig5_spectrum:
+    input:
+        "results/tables/eigenvalues.csv",
+        "results/tables/pruning.csv",
+    output:
+        png=report("results/figures/fig5_spectrum.png", caption="../report/fig5_spectrum.rst", category="Figures"),
+        pdf="results/figures/fig5_spectrum.pdf",
+    params:
+        plot="fig5_spectrum",
+    log:
+        "logs/figures/fig5_spectrum.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../scripts/plot.py"
+
+
+rule figures_readme:
+    output:
+        "results/figures/README.md",
+    log:
+        "logs/figures/readme.log",
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=2,
+    conda:
+        ENV
+    script:
+        "../scripts/figures_readme.py"

@@ -1,0 +1,141 @@
+# Tidy tables from the run records, the claim verdicts and the provenance of the whole run.
+
+
+rule gather_runs:
+    input:
+        get_run_records(),
+    output:
+        runs="results/tables/runs.csv",
+        summary="results/tables/summary.csv",
+    log:
+        "logs/tables/gather_runs.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        ENV
+    script:
+        "../scripts/gather_runs.py"
+
+
+rule weight_tables:
+    input:
+        get_run_records("npz", ["perceptron"], E4_SCHEMES),
+    output:
+        distance="results/tables/weights_distance.csv",
+        hist="results/tables/weights_hist.csv",
+    params:
+        run_keys=get_npz_keys("perceptron", E4_SCHEMES),
+    log:
+        "logs/tables/weight_tables.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    conda:
+        ENV
+    script:
+        "../scripts/weight_tables.py"
+
+
+rule eigenvalue_table:
+    input:
+        get_run_records("npz", ["perceptron"], SPECTRAL_SCHEMES),
+    output:
+        "results/tables/eigenvalues.csv",
+    params:
+        run_keys=get_npz_keys("perceptron", SPECTRAL_SCHEMES),
+    log:
+        "logs/tables/eigenvalue_table.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        ENV
+    script:
+        "../scripts/eigenvalue_table.py"
+
+
+rule pruning_table:
+    input:
+        arrays=get_run_records("npz", ["nonlinear"], SPECTRAL_SCHEMES),
+        data=get_test_data_inputs(),
+    output:
+        "results/tables/pruning.csv",
+    params:
+        run_keys=get_npz_keys("nonlinear", SPECTRAL_SCHEMES),
+        fractions=config["pruning"]["fractions"],
+        activation=config["nonlinear_activation"],
+        test_subset=config["data"]["test_subset"],
+        data_dir=config["data"]["dir"],
+    log:
+        "logs/tables/pruning_table.log",
+    threads: config["threads"]
+    resources:
+        mem_mb=8000,  # the hidden activations of the test split at N2 = 2000 (10000 x 2000 floats) and copies
+        runtime=60,
+    conda:
+        ENV
+    script:
+        "../scripts/pruning_table.py"
+
+
+rule operator_table:
+    output:
+        "results/tables/operator.csv",
+    params:
+        sizes=[4, 3],  # a tiny layer whose operator fits a readable heatmap
+        seed=config["seeds"][0],
+    log:
+        "logs/tables/operator_table.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../scripts/operator_table.py"
+
+
+rule claims:
+    input:
+        runs="results/tables/runs.csv",
+        distance="results/tables/weights_distance.csv",
+    output:
+        csv=report("results/claims.csv", caption="../report/claims.rst", category="Claims"),
+        md="results/claims.md",
+    params:
+        margin=config["claims"]["margin"],
+    log:
+        "logs/claims.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../scripts/claims.py"
+
+
+rule provenance:
+    input:
+        records=get_run_records(),
+        sources=get_test_data_inputs(),
+    output:
+        "results/provenance.json",
+    params:
+        config=config,
+    log:
+        "logs/provenance.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../scripts/provenance.py"

@@ -1,0 +1,25 @@
+# Training cells: one job trains every seed of (dataset, experiment, scheme, N2) and writes per-seed records.
+
+
+rule train_cell:
+    input:
+        "resources/data/{dataset}/sources.json",
+    output:
+        records=expand("results/runs/{{dataset}}/{{experiment}}/{{scheme}}/n{{n2}}/seed{seed}.json", seed=config["seeds"]),
+        arrays=expand("results/runs/{{dataset}}/{{experiment}}/{{scheme}}/n{{n2}}/seed{seed}.npz", seed=config["seeds"]),
+    params:
+        settings=get_train_settings,
+        seeds=config["seeds"],
+        strategy=config["ensemble"]["strategy"],
+    log:
+        "logs/train/{dataset}/{experiment}/{scheme}/n{n2}.log",
+    benchmark:
+        "results/benchmarks/jobs/{dataset}/{experiment}/{scheme}/n{n2}.tsv"
+    threads: config["threads"]
+    resources:
+        mem_mb=get_train_mem,
+        runtime=get_train_runtime,
+    conda:
+        ENV
+    script:
+        "../scripts/train_cell.py"
