@@ -50,6 +50,11 @@ def train_cell(cfg: TrainConfig, seeds, strategy: str = "auto", quiet: bool = Fa
         strategy = choose_strategy(cfg, len(seeds), device)
     if strategy == "vmap":
         return train_vmap(cfg, seeds, data, quiet)
+    return train_sequential(cfg, seeds, data, quiet)
+
+
+def train_sequential(cfg: TrainConfig, seeds, data: Data, quiet: bool = False):
+    """One `train_single` per seed on already-loaded data; same return value as `train_vmap`."""
     out = []
     for seed in seeds:
         model, record, initial = train_single(cfg, seed, data, quiet)
@@ -108,3 +113,4 @@ def unstack(params: dict, models: list[nn.Module]) -> None:
     for s, model in enumerate(models):
         for name, p in model.named_parameters():
             p.copy_(params[name][s])
+

@@ -51,3 +51,16 @@ def test_bad_strategy_and_duplicate_seeds():
         train_cell(TrainConfig(), [0], "threads")
     with pytest.raises(ValueError, match="seeds must be distinct"):
         train_cell(TrainConfig(), [0, 0])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_ensemble_matches_cpu():
+    """On CUDA the vmap ensemble equals sequential CUDA training and stays close to the CPU run."""
+    cpu = train_cell(TrainConfig(sizes=[784, 64, 10], scheme="spectral-eigvals", device="cpu", **SMALL), [0, 1], "sequential", True)
+    seq = train_cell(TrainConfig(sizes=[784, 64, 10], scheme="spectral-eigvals", device="cuda", **SMALL), [0, 1], "sequential", True)
+    vec = train_cell(TrainConfig(sizes=[784, 64, 10], scheme="spectral-eigvals", device="cuda", **SMALL), [0, 1], "auto", True)
+    assert vec[0][0]["strategy"]["name"] == "vmap" and vec[0][0]["device"].startswith("cuda")
+    for (rc, fc, ic), (rs, fs, _), (rv, fv, iv) in zip(cpu, seq, vec):
+        np.testing.assert_array_equal(ic["layer0.eigvals_in"], iv["layer0.eigvals_in"])  # same init on every device
+        np.testing.assert_allclose(fs["layer1.weight"], fv["layer1.weight"], rtol=1e-3, atol=1e-4)
+        assert abs(rc["final_test_accuracy"] - rv["final_test_accuracy"]) < 0.02

@@ -1,0 +1,183 @@
+"""Speed benchmarks of spectral-repro (issue: seed ensembles, spectral-layer overhead, share of GEMM peak).
+
+Prints every figure and writes results/benchmarks/*.csv and results/benchmarks/bench.png. Medians of repeated
+runs; every ratio is measured within this one run, on this machine. Not a test: nothing here asserts a time.
+
+    python benchmarks/bench.py                 # micro-benchmarks (a few minutes on 2 cores)
+    python benchmarks/bench.py --workflow      # also the quick config end to end, before (sequential) and after (auto)
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import torch
+from torch import nn
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from spectral.ensemble import train_sequential, train_vmap  # noqa: E402
+from spectral.layers import SpectralLinear  # noqa: E402
+from spectral.train import Data, TrainConfig  # noqa: E402
+
+OUT = ROOT / "results" / "benchmarks"
+
+
+def median_time(fn, repeats: int, warmup: int = 2) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def gemm_peak(n: int = 2048, repeats: int = 10) -> float:
+    """GFLOP/s of a large square fp32 torch.mm: the machine's practical matmul limit."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    return 2 * n**3 / median_time(lambda: torch.mm(a, b), repeats) / 1e9
+
+
+def step_fn(layer: nn.Module, batch: int):
+    """One Adam training step of `layer` on a fixed random batch with a cross-entropy-like loss."""
+    x = torch.rand(batch, layer.in_features)
+    y = torch.randint(0, layer.out_features, (batch,))
+    opt = torch.optim.Adam([p for p in layer.parameters() if p.requires_grad], lr=1e-3)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        nn.functional.cross_entropy(layer(x), y).backward()
+        opt.step()
+    return step
+
+
+def bench_layers(peak: float, repeats: int) -> pd.DataFrame:
+    rows = []
+    for n_out in (10, 100, 500, 2000):
+        for batch in (128, 1000):
+            dense = median_time(step_fn(nn.Linear(784, n_out, bias=False), batch), repeats)
+            spectral = median_time(step_fn(SpectralLinear(784, n_out), batch), repeats)
+            flops = 6 * batch * 784 * n_out
+            rows.append({"shape": f"784x{n_out}", "batch": batch, "dense_ms": 1e3 * dense, "spectral_ms": 1e3 * spectral,
+                         "ratio": spectral / dense, "dense_pct_peak": 100 * flops / dense / 1e9 / peak,
+                         "spectral_pct_peak": 100 * flops / spectral / 1e9 / peak})
+    return pd.DataFrame(rows)
+
+
+def synthetic_data(n_train: int) -> Data:
+    g = torch.Generator().manual_seed(0)
+    return Data(torch.rand(n_train, 784, generator=g), torch.randint(0, 10, (n_train,), generator=g),
+                torch.rand(1000, 784, generator=g), torch.randint(0, 10, (1000,), generator=g), {})
+
+
+def bench_ensembles(peak: float, repeats: int, n_train: int = 6000) -> pd.DataFrame:
+    """One epoch of 5 seeds of 784 -> N2 -> 10 (ReLU, batch 300): vmap (per-seed and shared order) vs sequential."""
+    rows, data, seeds = [], synthetic_data(n_train), [0, 1, 2, 3, 4]
+    for n2 in (10, 100, 500, 2000):
+        cfg = TrainConfig(sizes=[784, n2, 10], scheme="spectral-eigvals", epochs=1, batch_size=300)
+        shared = TrainConfig(sizes=[784, n2, 10], scheme="spectral-eigvals", epochs=1, batch_size=300, order_seed=0)
+        seq = median_time(lambda: train_sequential(cfg, seeds, data, quiet=True), repeats, warmup=1)
+        vec = median_time(lambda: train_vmap(cfg, seeds, data, quiet=True), repeats, warmup=1)
+        vsh = median_time(lambda: train_vmap(shared, seeds, data, quiet=True), repeats, warmup=1)
+        flops = 5 * 6 * n_train * (784 * n2 + n2 * 10)
+        rows.append({"n2": n2, "sequential_s": seq, "vmap_s": vec, "vmap_shared_order_s": vsh, "speedup_vmap": seq / vec,
+                     "speedup_vmap_shared": seq / vsh, "sequential_pct_peak": 100 * flops / seq / 1e9 / peak})
+    return pd.DataFrame(rows)
+
+
+def bench_large_batches(peak: float, repeats: int, n_train: int = 12000) -> pd.DataFrame:
+    """Share of GEMM peak of whole training epochs (one seed, sequential) at N2 >= 500 and batch >= 512."""
+    rows, data = [], synthetic_data(n_train)
+    for n2 in (500, 2000):
+        for batch in (512, 1000):
+            for scheme in ("direct-full", "spectral-eigvals"):
+                cfg = TrainConfig(sizes=[784, n2, 10], scheme=scheme, epochs=1, batch_size=batch)
+                t = median_time(lambda: train_sequential(cfg, [0], data, quiet=True), repeats, warmup=1)
+                flops = 6 * n_train * (784 * n2 + n2 * 10)
+                rows.append({"n2": n2, "batch": batch, "scheme": scheme, "epoch_s": t,
+                             "gflops": flops / t / 1e9, "pct_peak": 100 * flops / t / 1e9 / peak})
+    return pd.DataFrame(rows)
+
+
+def run_quick(strategy: str, cores: int) -> tuple[float, pd.DataFrame]:
+    """Wall time of the quick config end to end (data already cached) in a scratch copy of the workflow."""
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        for item in ("Snakefile", "workflow", "config", "environment.yml"):
+            src = ROOT / item
+            shutil.copytree(src, work / item) if src.is_dir() else shutil.copy(src, work / item)
+        (work / "overlay.yaml").write_text(f"ensemble: {{strategy: {strategy}, order_seed: null}}\n"
+                                           f"data: {{dir: {ROOT / 'resources' / 'data'}, train_subset: null, test_subset: null}}\n")
+        snakemake = str(Path(sys.executable).with_name("snakemake"))
+        t0 = time.perf_counter()
+        subprocess.run([snakemake, "--cores", str(cores), "--configfile", "config/quick.yaml", "overlay.yaml", "-q"],
+                       cwd=work, check=True, capture_output=True)
+        return time.perf_counter() - t0, pd.read_csv(work / "results" / "tables" / "runs.csv")
+
+
+def training_flops(runs: pd.DataFrame) -> float:
+    """Sum over runs of 6 x samples x epochs x multiply-adds per sample (forward 2, backward 4 FLOPs per MAC)."""
+    macs = runs["sizes"].map(lambda s: sum(a * b for a, b in zip(*(lambda v: (v[:-1], v[1:]))(list(map(int, s.split("-")))))))
+    return float((6 * 60000 * runs["epochs"] * macs).sum())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--workflow", action="store_true", help="also time the quick config before/after")
+    parser.add_argument("--cores", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    OUT.mkdir(parents=True, exist_ok=True)
+    pd.set_option("display.width", 200)
+    peak = gemm_peak()
+    print(f"GEMM peak (2048^3 fp32 torch.mm, {args.threads} threads): {peak:.1f} GFLOP/s")
+    pd.DataFrame([{"threads": args.threads, "gemm_gflops": peak}]).to_csv(OUT / "gemm.csv", index=False)
+    tables = {"layers": bench_layers(peak, 20 * args.repeats), "ensembles": bench_ensembles(peak, args.repeats),
+              "large_batches": bench_large_batches(peak, args.repeats)}
+    for name, table in tables.items():
+        table.to_csv(OUT / f"{name}.csv", index=False)
+        print(f"\n== {name} ==\n{table.round(3).to_string(index=False)}")
+    if args.workflow:
+        before, _ = run_quick("sequential", args.cores)
+        after, runs = run_quick("auto", args.cores)
+        eff = training_flops(runs) / (peak * 1e9) / after
+        wf = pd.DataFrame([{"before_sequential_s": before, "after_auto_s": after, "speedup": before / after,
+                            "training_gflop": training_flops(runs) / 1e9, "reproduction_efficiency_pct": 100 * eff}])
+        wf.to_csv(OUT / "workflow.csv", index=False)
+        print(f"\n== quick config end to end ({args.cores} cores) ==\n{wf.round(3).to_string(index=False)}")
+    plot(tables)
+
+
+def plot(tables) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
+    sns.barplot(tables["layers"], x="shape", y="ratio", hue="batch", ax=axes[0])
+    axes[0].axhline(1.15, color="r", ls="--", label="target 1.15")
+    axes[0].set(title="SpectralLinear / nn.Linear time per Adam step", ylabel="time ratio", xlabel="layer shape")
+    axes[0].legend(title="batch")
+    ens = tables["ensembles"].melt(id_vars="n2", value_vars=["speedup_vmap", "speedup_vmap_shared"], var_name="strategy",
+                                   value_name="speedup")
+    sns.barplot(ens, x="n2", y="speedup", hue="strategy", ax=axes[1])
+    axes[1].axhline(1.0, color="k", lw=0.8)
+    axes[1].set(title="5-seed ensemble speed-up over 5 sequential trainings", xlabel="hidden nodes N2",
+                ylabel="throughput ratio")
+    fig.savefig(OUT / "bench.png", dpi=130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""GPU check for a lent CUDA machine: every cell of config/quick.yaml trained through `spectral` on the GPU.
+
+The device image has PyTorch but not Snakemake, so this drives the same cells the DAG's train_cell jobs run
+(same settings from config/config.yaml + config/quick.yaml), once as vmap ensembles (the GPU default) and once
+sequentially, and prints the wall times. Usage: SPECTRAL_DATA_DIR=<dir with mnist/*.gz> python benchmarks/gpu_check.py
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import torch
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from spectral.ensemble import train_cell  # noqa: E402
+from spectral.train import TrainConfig  # noqa: E402
+
+
+def quick_cells():
+    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    cfg.update(yaml.safe_load((ROOT / "config" / "quick.yaml").read_text()))
+    for dataset in cfg["datasets"]:
+        for experiment in ("perceptron", "telescopic", "nonlinear"):
+            for scheme in cfg["schemes"]:
+                for n2 in [0] if experiment == "perceptron" else cfg["hidden_sizes"]:
+                    hp = cfg["training"][scheme]
+                    sizes = [784, 10] if n2 == 0 else [784, n2, 10]
+                    activation = "relu" if experiment == "nonlinear" else "identity"
+                    yield cfg["seeds"], TrainConfig(dataset=dataset, sizes=sizes, scheme=scheme, activation=activation,
+                                                    device="cuda", **hp)
+
+
+def main() -> None:
+    print(f"torch {torch.__version__}, {torch.cuda.get_device_name(0)}")
+    cells = list(quick_cells())
+    for strategy in ("auto", "sequential"):
+        torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        accs = []
+        for seeds, cfg in cells:
+            accs += [r["final_test_accuracy"] for r, _, _ in train_cell(cfg, seeds, strategy, quiet=True)]
+        torch.cuda.synchronize()
+        print(f"quick config on GPU, strategy={strategy}: {len(cells)} cells, {len(accs)} runs, "
+              f"{time.perf_counter() - t0:.1f} s, mean test accuracy {sum(accs) / len(accs):.4f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
