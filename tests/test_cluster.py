@@ -33,6 +33,7 @@ def slurm_env():
 
 
 def workdir(dest: Path) -> Path:
+    dest.mkdir(parents=True)
     for item in ("Snakefile", "workflow", "config", "environment.yml", "profiles"):
         src = ROOT / item
         shutil.copytree(src, dest / item) if src.is_dir() else shutil.copy(src, dest / item)

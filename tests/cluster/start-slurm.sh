@@ -2,7 +2,9 @@
 # Start a real single-node SLURM (slurmctld + slurmd, munge auth, accounting off) for the integration tests.
 # Debian, as root. Installs slurm-wlm and munge from Debian's packages if missing. Everything SLURM-specific lives
 # in $STATE (default /tmp/spectral-slurm): slurm.conf, spool dirs, logs and the pid files that stop-slurm.sh uses.
-# Clients (sinfo, sbatch, snakemake's executor) find this cluster through SLURM_CONF=$STATE/slurm.conf.
+# The config is also installed as /etc/slurm/slurm.conf (the default path), because the job steps that Snakemake's
+# executor starts with srun inside each job do not inherit SLURM_CONF; an /etc/slurm/slurm.conf that this script did
+# not write is never overwritten (the script stops instead).
 set -euo pipefail
 STATE=${SPECTRAL_SLURM_DIR:-/tmp/spectral-slurm}
 [[ $(id -u) -eq 0 ]] || { echo "start-slurm.sh: needs root" >&2; exit 1; }
@@ -12,6 +14,10 @@ if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
     apt-get install -y -qq slurm-wlm munge >/dev/null 2>&1 || { apt-get update -qq >/dev/null; apt-get install -y -qq slurm-wlm munge >/dev/null; }
 fi
 
+# A cluster this script started before and never stopped is stopped first (by its recorded pids).
+if compgen -G "$STATE/*.pid" >/dev/null; then
+    bash "$(dirname "$0")/stop-slurm.sh" >/dev/null
+fi
 mkdir -p "$STATE"/{spool/ctld,spool/d,log}
 # munge: a key for this host (kept if present), then the daemon as the munge user; we record its pid.
 if [[ ! -s /etc/munge/munge.key ]]; then
@@ -57,6 +63,13 @@ $node State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
 export SLURM_CONF=$STATE/slurm.conf
+MARK="# written by spectral-repro tests/cluster/start-slurm.sh"
+if [[ -e /etc/slurm/slurm.conf ]] && ! grep -qF "$MARK" /etc/slurm/slurm.conf; then
+    echo "start-slurm.sh: /etc/slurm/slurm.conf exists and is not ours; refusing to overwrite it" >&2
+    exit 1
+fi
+mkdir -p /etc/slurm
+{ echo "$MARK"; cat "$SLURM_CONF"; } > /etc/slurm/slurm.conf
 slurmctld -f "$SLURM_CONF"
 slurmd -f "$SLURM_CONF"
 for _ in $(seq 60); do

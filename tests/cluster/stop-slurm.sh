@@ -12,4 +12,7 @@ for name in slurmd slurmctld munged; do
     fi
     rm -f "$pidfile"
 done
+if grep -qF "# written by spectral-repro tests/cluster/start-slurm.sh" /etc/slurm/slurm.conf 2>/dev/null; then
+    rm -f /etc/slurm/slurm.conf
+fi
 echo "SLURM stopped"
