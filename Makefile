@@ -33,7 +33,7 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 test-cluster: setup
-	$(BIN)/python -m pytest -q -m cluster -p no:cacheprovider
+	$(BIN)/python -m pytest -q -m cluster
 
 lint: setup
 	$(BIN)/snakemake --lint --cores 1

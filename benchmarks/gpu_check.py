@@ -1,7 +1,7 @@
 """GPU check for a lent CUDA machine: every cell of config/quick.yaml trained through `spectral` on the GPU.
 
 The device image has PyTorch but not Snakemake, so this drives the same cells the DAG's train_cell jobs run
-(same settings from config/config.yaml + config/quick.yaml), once as vmap ensembles (the GPU default) and once
+(same settings from config/config.yaml + config/quick.yaml), once as batched ensembles (the GPU default) and once
 sequentially, and prints the wall times. Usage: SPECTRAL_DATA_DIR=<dir with mnist/*.gz> python benchmarks/gpu_check.py
 """
 from __future__ import annotations

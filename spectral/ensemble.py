@@ -1,31 +1,37 @@
 """Seed ensembles: train the S seeds of one cell (same data, sizes, scheme, settings) in one process.
 
-Two strategies, equal in result to training each seed alone (same init, same validation split, same batch
-order; equal within float tolerance because batched and single matmuls round differently):
-- "vmap": torch.func.stack_module_state + vmap(functional_call): every step runs all S members as one batched
-  computation, the loss is the sum of the members' mean losses, and one optimizer steps the stacked
-  parameters. Adam, Adamax and SGD act elementwise, so each member follows exactly its own trajectory.
-  With a shared data order (`order_seed`) the input batch is shared, not stacked.
+Two strategies, equal in result to training each seed alone (same init, validation split and batch order;
+equal within float tolerance, because batched and single matmuls round differently):
+- "batched": the S members' parameters are stacked (`Stacked`), every layer runs as one batched matmul
+  (torch.bmm over per-seed batches, or one wide GEMM when all seeds share the batch order), the loss is the
+  sum of the members' mean losses, and one optimizer steps the stacked tensors. Adam, Adamax and SGD act
+  elementwise, so each member follows exactly its own trajectory. Evaluation is batched the same way.
 - "sequential": `train_single` once per seed, reusing the loaded data.
-"auto" picks vmap on CUDA, and on CPU when the widest hidden layer is at most `VMAP_MAX_HIDDEN` (measured by
-`benchmarks/bench.py`: batched matmuls lose to one large GEMM per seed once layers are wide).
+"auto" picks "batched" on CUDA, and on CPU while the widest hidden layer is at most the measured threshold
+(`benchmarks/bench.py`, ensemble table): per-seed batch orders must gather S input batches, which costs more
+than it saves once layers are wide; a shared order reads each batch once. torch.func's stack_module_state +
+vmap was measured first and lost to this (1.17x at N2 = 10, 0.95x at N2 = 100 over sequential), so it is not used.
 """
 from __future__ import annotations
 
-import copy
 import time
 
 import torch
 from torch import nn
-from torch.func import functional_call, stack_module_state, vmap
 from tqdm.auto import tqdm
 
+from .layers import RestrictedLinear, SpectralLinear
 from .models import build_model
-from .train import (OPTIMIZERS, Data, TrainConfig, data_seed, epoch_batches, epoch_metrics, load_data, make_record,
-                    resolve_device, snapshot, split_indices, train_single)
+from .train import (EVAL_CHUNK, OPTIMIZERS, Data, TrainConfig, data_seed, epoch_batches, epoch_metrics, load_data,
+                    make_record, resolve_device, snapshot, split_indices, train_single)
 
-STRATEGIES = ("auto", "vmap", "sequential")
-VMAP_MAX_HIDDEN = 200  # CPU threshold on the widest hidden layer; see benchmarks/bench.py (ensemble table)
+STRATEGIES = ("auto", "batched", "sequential")
+# CPU thresholds on the widest hidden layer, from bench.py on 2 cores (5 seeds, batch 300): batched/sequential
+# throughput 1.28x / 1.47x / 1.07x / 0.94x at N2 = 10 / 100 / 500 / 2000 with per-seed orders, and
+# 2.73x / 1.71x / 1.12x / 0.94x with a shared order.
+MAX_HIDDEN = {"per-seed": 500, "shared": 500}
+_TENSORS = {SpectralLinear: ("eigvecs", "eigvals_in", "eigvals_out", "bias"),
+            RestrictedLinear: ("frozen_weight", "index", "values", "bias"), nn.Linear: ("weight", "bias")}
 
 
 def choose_strategy(cfg: TrainConfig, n_seeds: int, device: torch.device) -> str:
@@ -33,8 +39,93 @@ def choose_strategy(cfg: TrainConfig, n_seeds: int, device: torch.device) -> str
     if n_seeds == 1:
         return "sequential"
     if device.type == "cuda":
-        return "vmap"
-    return "vmap" if max(cfg.sizes[1:-1], default=0) <= VMAP_MAX_HIDDEN else "sequential"
+        return "batched"
+    limit = MAX_HIDDEN["per-seed" if cfg.order_seed is None else "shared"]
+    return "batched" if max(cfg.sizes[1:-1], default=0) <= limit else "sequential"
+
+
+class Stacked(nn.Module):
+    """S models of one architecture (from `build_model`) as stacked tensors, run as batched matmuls."""
+
+    def __init__(self, models: list[nn.Sequential]):
+        super().__init__()
+        self.layout = []  # per position: (layer type, in, out) or an activation module
+        for i, module in enumerate(models[0]):
+            kind = type(module)
+            if kind not in _TENSORS:
+                self.layout.append(module)
+                continue
+            self.layout.append((kind, module.in_features, module.out_features))
+            for name in _TENSORS[kind]:
+                members = [getattr(m[i], name) for m in models]
+                if members[0] is None:
+                    continue
+                stacked = torch.stack([t.detach() for t in members])  # (S, ...)
+                if isinstance(members[0], nn.Parameter):
+                    self.register_parameter(f"{i}_{name}", nn.Parameter(stacked, members[0].requires_grad))
+                else:
+                    self.register_buffer(f"{i}_{name}", stacked)
+
+    def _get(self, i: int, name: str):
+        return getattr(self, f"{i}_{name}", None)
+
+    def weight(self, i: int) -> torch.Tensor:
+        """Direct-space weights of layer position i, (S, out, in)."""
+        kind, n_in, n_out = self.layout[i]
+        if kind is SpectralLinear:
+            return self._get(i, "eigvecs") * (self._get(i, "eigvals_in")[:, None, :] - self._get(i, "eigvals_out")[:, :, None])
+        if kind is RestrictedLinear:
+            flat = self._get(i, "frozen_weight").flatten(1).scatter(1, self._get(i, "index"), self._get(i, "values"))
+            return flat.view(-1, n_out, n_in)
+        return self._get(i, "weight")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x (B, F) shared by all members or (S, B, F) per member -> logits (S, B, C)."""
+        h = x
+        for i, item in enumerate(self.layout):
+            if not isinstance(item, tuple):
+                h = item(h)
+                continue
+            _, n_in, n_out = item
+            w = self.weight(i)  # (S, out, in)
+            if h.dim() == 2:  # one wide GEMM: (B, in) @ (in, S*out)
+                h = (h @ w.reshape(-1, n_in).T).view(h.shape[0], -1, n_out).transpose(0, 1)  # (S, B, out)
+            else:
+                h = torch.bmm(h, w.transpose(1, 2))  # (S, B, out)
+            bias = self._get(i, "bias")
+            if bias is not None:
+                h = h + bias[:, None, :]
+        return h
+
+    @torch.no_grad()
+    def unstack_into(self, models: list[nn.Sequential]) -> None:
+        """Copy member s of every stacked parameter back into models[s]."""
+        for name, p in self.named_parameters():
+            i, attr = name.split("_", 1)
+            for s, model in enumerate(models):
+                getattr(model[int(i)], attr).copy_(p[s])
+
+
+@torch.no_grad()
+def evaluate_stacked(stacked: Stacked, x: torch.Tensor, y: torch.Tensor, idx: torch.Tensor | None = None):
+    """Per-member (loss, accuracy) lists on shared (x, y), or on rows `idx` (S, N) of x and y per member."""
+    if idx is not None and bool((idx == idx[:1]).all()):  # every member evaluates the same rows: share them
+        x, y, idx = x[idx[0]], y[idx[0]], None
+    n = y.shape[0] if idx is None else idx.shape[1]
+    S = len(next(stacked.parameters()))
+    if n == 0:
+        return [(float("nan"), float("nan"))] * S
+    loss, correct = torch.zeros(S, device=x.device), torch.zeros(S, device=x.device)
+    for a in range(0, n, EVAL_CHUNK):
+        if idx is None:
+            xs, ys = x[a:a + EVAL_CHUNK], y[a:a + EVAL_CHUNK].expand(S, -1)  # (c, F), (S, c)
+        else:
+            rows = idx[:, a:a + EVAL_CHUNK]
+            xs, ys = x[rows], y[rows]  # (S, c, F), (S, c)
+        logits = stacked(xs)  # (S, c, C)
+        loss += nn.functional.cross_entropy(logits.transpose(1, 2), ys, reduction="none").sum(1)
+        correct += (logits.argmax(-1) == ys).sum(1)
+    return [(l / n, c / n) for l, c in zip(loss.tolist(), correct.tolist())]
 
 
 def train_cell(cfg: TrainConfig, seeds, strategy: str = "auto", quiet: bool = False):
@@ -48,13 +139,13 @@ def train_cell(cfg: TrainConfig, seeds, strategy: str = "auto", quiet: bool = Fa
     data = load_data(cfg, device)
     if strategy == "auto":
         strategy = choose_strategy(cfg, len(seeds), device)
-    if strategy == "vmap":
-        return train_vmap(cfg, seeds, data, quiet)
+    if strategy == "batched":
+        return train_batched(cfg, seeds, data, quiet)
     return train_sequential(cfg, seeds, data, quiet)
 
 
 def train_sequential(cfg: TrainConfig, seeds, data: Data, quiet: bool = False):
-    """One `train_single` per seed on already-loaded data; same return value as `train_vmap`."""
+    """One `train_single` per seed on already-loaded data; same return value as `train_batched`."""
     out = []
     for seed in seeds:
         model, record, initial = train_single(cfg, seed, data, quiet)
@@ -62,26 +153,21 @@ def train_sequential(cfg: TrainConfig, seeds, data: Data, quiet: bool = False):
     return out
 
 
-def train_vmap(cfg: TrainConfig, seeds: list[int], data: Data, quiet: bool = False):
-    """All members at once through torch.func.vmap; see the module docstring."""
+def train_batched(cfg: TrainConfig, seeds: list[int], data: Data, quiet: bool = False):
+    """All members at once through `Stacked`; see the module docstring."""
     device = data.x_train.device
     start = time.perf_counter()
     models = [build_model(cfg.sizes, cfg.scheme, cfg.activation, s, device=device, **cfg.init) for s in seeds]
     initials = [snapshot(m) for m in models]
-    params, buffers = stack_module_state(models)  # each (S, ...)
-    base = copy.deepcopy(models[0]).to("meta")
+    stacked = Stacked(models)
     shared = cfg.order_seed is not None
-
-    def member(p, b, x):
-        return functional_call(base, (p, b), (x,))
-
-    forward = vmap(member, in_dims=(0, 0, None if shared else 0))
-    opt = OPTIMIZERS[cfg.optimizer]([p for p in params.values() if p.requires_grad], lr=cfg.lr)
+    opt = OPTIMIZERS[cfg.optimizer]([p for p in stacked.parameters() if p.requires_grad], lr=cfg.lr)
     splits = [split_indices(len(data.y_train), cfg.validation_fraction, data_seed(s, cfg)) for s in seeds]
+    val_idx = torch.stack([v for _, v in splits]).to(device)  # (S, n_val)
     orders = [torch.Generator().manual_seed(data_seed(s, cfg)) for s in seeds]
     n_train, S = len(splits[0][0]), len(seeds)
     histories = [[] for _ in seeds]
-    for epoch in tqdm(range(1, cfg.epochs + 1), desc=f"{cfg.scheme} x{S} (vmap)", disable=True if quiet else None):
+    for epoch in tqdm(range(1, cfg.epochs + 1), desc=f"{cfg.scheme} x{S} (batched)", disable=True if quiet else None):
         t0 = time.perf_counter()
         loss_sum, correct = torch.zeros(S, device=device), torch.zeros(S, device=device)
         member_batches = [epoch_batches(tr, cfg.batch_size, g, device) for (tr, _), g in zip(splits, orders)]
@@ -89,28 +175,21 @@ def train_vmap(cfg: TrainConfig, seeds: list[int], data: Data, quiet: bool = Fal
             idx = torch.stack(idx)  # (S, B)
             x = data.x_train[idx[0]] if shared else data.x_train[idx]  # (B, F) shared or (S, B, F)
             y = data.y_train[idx]  # (S, B)
-            logits = forward(params, buffers, x)  # (S, B, C)
-            losses = nn.functional.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="none")
-            losses = losses.view(S, -1).mean(1)  # (S,) each member's mean batch loss
+            logits = stacked(x)  # (S, B, C)
+            losses = nn.functional.cross_entropy(logits.transpose(1, 2), y, reduction="none").mean(1)  # (S,)
             opt.zero_grad(set_to_none=True)
             losses.sum().backward()
             opt.step()
             loss_sum += losses.detach() * idx.shape[1]
             correct += (logits.argmax(-1) == y).sum(1)
-        seconds = time.perf_counter() - t0
-        unstack(params, models)
-        for s, model in enumerate(models):
+        vals = evaluate_stacked(stacked, data.x_train, data.y_train, val_idx)
+        tests = evaluate_stacked(stacked, data.x_test, data.y_test)
+        seconds = (time.perf_counter() - t0) / S
+        for s in range(S):
             histories[s].append(epoch_metrics(epoch, loss_sum[s].item() / n_train, correct[s].item() / n_train,
-                                              model, data, splits[s][1], seconds / S))
+                                              vals[s], tests[s], seconds))
+    finals = evaluate_stacked(stacked, data.x_train, data.y_train, torch.stack([t for t, _ in splits]).to(device))
+    stacked.unstack_into(models)
     wall = (time.perf_counter() - start) / S  # each member's share of the ensemble's time
-    return [(make_record(cfg, s, m, data, h, split[0], wall, "vmap", S), snapshot(m), init)
-            for s, m, h, split, init in zip(seeds, models, histories, splits, initials)]
-
-
-@torch.no_grad()
-def unstack(params: dict, models: list[nn.Module]) -> None:
-    """Copy member s of every stacked parameter back into models[s]."""
-    for s, model in enumerate(models):
-        for name, p in model.named_parameters():
-            p.copy_(params[name][s])
-
+    return [(make_record(cfg, s, m, data, h, final, n_train, wall, "batched", S), snapshot(m), init)
+            for s, m, h, final, init in zip(seeds, models, histories, finals, initials)]

@@ -158,25 +158,26 @@ def train_single(cfg: TrainConfig, seed: int, data: Data | None = None, quiet: b
             opt.step()
             loss_sum += loss.detach() * len(idx)
             correct += (logits.argmax(1) == data.y_train[idx]).sum()
+        val_idx_dev = val_idx.to(device)
         history.append(epoch_metrics(epoch, loss_sum.item() / len(train_idx), correct.item() / len(train_idx),
-                                     model, data, val_idx, time.perf_counter() - t0))
-    record = make_record(cfg, seed, model, data, history, train_idx, time.perf_counter() - start, "single", 1)
+                                     evaluate(model, data.x_train[val_idx_dev], data.y_train[val_idx_dev]),
+                                     evaluate(model, data.x_test, data.y_test), time.perf_counter() - t0))
+    train_idx_dev = train_idx.to(device)
+    final_train = evaluate(model, data.x_train[train_idx_dev], data.y_train[train_idx_dev])
+    record = make_record(cfg, seed, model, data, history, final_train, len(train_idx), time.perf_counter() - start,
+                         "single", 1)
     return model, record, initial
 
 
-def epoch_metrics(epoch, train_loss, train_acc, model, data, val_idx, seconds) -> dict:
-    """One epoch's row: running train metrics, then validation and test evaluated on `model`."""
-    val = evaluate(model, data.x_train[val_idx.to(data.x_train.device)], data.y_train[val_idx.to(data.x_train.device)])
-    test = evaluate(model, data.x_test, data.y_test)
+def epoch_metrics(epoch, train_loss, train_acc, val, test, seconds) -> dict:
+    """One epoch's row: running train metrics, then (loss, accuracy) on validation and test."""
     return {"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc, "val_loss": val[0],
             "val_accuracy": val[1], "test_loss": test[0], "test_accuracy": test[1], "seconds": seconds}
 
 
-def make_record(cfg, seed, model, data, history, train_idx, wall, strategy, members) -> dict:
+def make_record(cfg, seed, model, data, history, final_train, n_train, wall, strategy, members) -> dict:
     """Run record: settings, seed, counts, per-epoch metrics, final accuracies, time, versions, device, data."""
     device = next(model.parameters()).device
-    train_idx = train_idx.to(data.x_train.device)
-    final_train = evaluate(model, data.x_train[train_idx], data.y_train[train_idx])
     record = {
         "settings": dataclasses.asdict(cfg), "seed": seed, "data_seed": data_seed(seed, cfg),
         "trainable": count_trainable(model), "history": history,
@@ -187,8 +188,8 @@ def make_record(cfg, seed, model, data, history, train_idx, wall, strategy, memb
         "device": str(device), "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
         "threads": torch.get_num_threads(),
         "versions": {"torch": torch.__version__, "numpy": np.__version__, "python": sys.version.split()[0]},
-        "data": {"dataset": cfg.dataset, "sha256": data.checksums, "n_train": len(train_idx),
-                 "n_val": len(data.y_train) - len(train_idx), "n_test": len(data.y_test)},
+        "data": {"dataset": cfg.dataset, "sha256": data.checksums, "n_train": n_train,
+                 "n_val": len(data.y_train) - n_train, "n_test": len(data.y_test)},
     }
     if cfg.activation == "identity" and len(cfg.sizes) > 2:
         record["retracted_test_accuracy"] = evaluate(retract(model), data.x_test, data.y_test)[1]

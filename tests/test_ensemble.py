@@ -1,4 +1,4 @@
-"""Tests for spectral.ensemble: each member of a vmap ensemble equals training that seed alone."""
+"""Tests for spectral.ensemble: each member of a batched ensemble equals training that seed alone."""
 import numpy as np
 import pytest
 import torch
@@ -12,13 +12,13 @@ SMALL = dict(train_subset=3000, test_subset=1000, epochs=2, batch_size=128, vali
 @pytest.mark.parametrize("scheme,sizes,activation", [
     ("spectral-eigvals", [784, 10], "identity"), ("direct-restricted", [784, 16, 10], "relu"),
     ("spectral-full", [784, 16, 10], "tanh"), ("direct-full", [784, 10], "relu"), ("spectral-eigvecs", [784, 8, 10], "relu")])
-def test_vmap_members_equal_single_runs(scheme, sizes, activation):
-    """Same init, same batch order: vmap and sequential agree within float tolerance, member by member."""
+def test_batched_members_equal_single_runs(scheme, sizes, activation):
+    """Same init, same batch order: batched and sequential agree within float tolerance, member by member."""
     cfg = TrainConfig(sizes=sizes, scheme=scheme, activation=activation, **SMALL)
     seq = train_cell(cfg, [0, 5, 9], "sequential", quiet=True)
-    vec = train_cell(cfg, [0, 5, 9], "vmap", quiet=True)
+    vec = train_cell(cfg, [0, 5, 9], "batched", quiet=True)
     for (ra, fa, ia), (rb, fb, ib) in zip(seq, vec):
-        assert ra["seed"] == rb["seed"] and rb["strategy"]["name"] == "vmap"
+        assert ra["seed"] == rb["seed"] and rb["strategy"]["name"] == "batched"
         for key in fa:
             np.testing.assert_allclose(fa[key], fb[key], rtol=1e-4, atol=1e-4)
         for key in ia:
@@ -32,7 +32,7 @@ def test_shared_order_is_explicit():
     """With order_seed every member sees the same batches, so identical seeds-but-order runs differ only by init."""
     cfg = TrainConfig(sizes=[784, 10], scheme="direct-full", order_seed=42, **SMALL)
     seq = train_cell(cfg, [1, 2], "sequential", quiet=True)
-    vec = train_cell(cfg, [1, 2], "vmap", quiet=True)
+    vec = train_cell(cfg, [1, 2], "batched", quiet=True)
     assert seq[0][0]["data_seed"] == seq[1][0]["data_seed"]
     for (_, fa, _), (_, fb, _) in zip(seq, vec):
         np.testing.assert_allclose(fa["layer0.weight"], fb["layer0.weight"], rtol=1e-4, atol=1e-5)
@@ -40,9 +40,11 @@ def test_shared_order_is_explicit():
 
 def test_auto_strategy_depends_on_width():
     cpu = torch.device("cpu")
-    assert choose_strategy(TrainConfig(sizes=[784, 10]), 5, cpu) == "vmap"
+    assert choose_strategy(TrainConfig(sizes=[784, 10]), 5, cpu) == "batched"
+    assert choose_strategy(TrainConfig(sizes=[784, 500, 10]), 5, cpu) == "batched"
+    assert choose_strategy(TrainConfig(sizes=[784, 1000, 10], order_seed=3), 5, cpu) == "sequential"
     assert choose_strategy(TrainConfig(sizes=[784, 2000, 10]), 5, cpu) == "sequential"
-    assert choose_strategy(TrainConfig(sizes=[784, 2000, 10]), 5, torch.device("cuda")) == "vmap"
+    assert choose_strategy(TrainConfig(sizes=[784, 2000, 10]), 5, torch.device("cuda")) == "batched"
     assert choose_strategy(TrainConfig(sizes=[784, 10]), 1, cpu) == "sequential"
 
 
@@ -55,12 +57,32 @@ def test_bad_strategy_and_duplicate_seeds():
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_cuda_ensemble_matches_cpu():
-    """On CUDA the vmap ensemble equals sequential CUDA training and stays close to the CPU run."""
+    """On CUDA the batched ensemble equals sequential CUDA training and stays close to the CPU run."""
     cpu = train_cell(TrainConfig(sizes=[784, 64, 10], scheme="spectral-eigvals", device="cpu", **SMALL), [0, 1], "sequential", True)
     seq = train_cell(TrainConfig(sizes=[784, 64, 10], scheme="spectral-eigvals", device="cuda", **SMALL), [0, 1], "sequential", True)
     vec = train_cell(TrainConfig(sizes=[784, 64, 10], scheme="spectral-eigvals", device="cuda", **SMALL), [0, 1], "auto", True)
-    assert vec[0][0]["strategy"]["name"] == "vmap" and vec[0][0]["device"].startswith("cuda")
+    assert vec[0][0]["strategy"]["name"] == "batched" and vec[0][0]["device"].startswith("cuda")
     for (rc, fc, ic), (rs, fs, _), (rv, fv, iv) in zip(cpu, seq, vec):
         np.testing.assert_array_equal(ic["layer0.eigvals_in"], iv["layer0.eigvals_in"])  # same init on every device
         np.testing.assert_allclose(fs["layer1.weight"], fv["layer1.weight"], rtol=1e-3, atol=1e-4)
         assert abs(rc["final_test_accuracy"] - rv["final_test_accuracy"]) < 0.02
+
+
+@pytest.mark.parametrize("scheme", ["spectral-eigvals", "direct-restricted", "direct-full", "spectral-full"])
+@pytest.mark.parametrize("bias", [False, True])
+def test_stacked_forward_equals_members(scheme, bias):
+    """Stacked logits equal each member's own, for a shared input (one wide GEMM) and per-member inputs (bmm)."""
+    from spectral.ensemble import Stacked
+    from spectral.models import build_model
+    models = [build_model([784, 16, 10], scheme, "tanh", seed=s, bias=bias, dtype=torch.float64) for s in (0, 1, 2)]
+    if bias:
+        with torch.no_grad():
+            for m in models:
+                m[0].bias.uniform_(-1, 1)
+    stacked = Stacked(models)
+    x = torch.rand(7, 784, dtype=torch.float64)
+    xs = torch.rand(3, 7, 784, dtype=torch.float64)
+    torch.testing.assert_close(stacked(x), torch.stack([m(x) for m in models]))
+    torch.testing.assert_close(stacked(xs), torch.stack([m(xi) for m, xi in zip(models, xs)]))
+    n_trainable = sum(p.numel() for p in stacked.parameters() if p.requires_grad)
+    assert n_trainable == 3 * sum(p.numel() for p in models[0].parameters() if p.requires_grad)
