@@ -26,10 +26,10 @@ from .train import (EVAL_CHUNK, OPTIMIZERS, Data, TrainConfig, data_seed, epoch_
                     make_record, resolve_device, snapshot, split_indices, train_single)
 
 STRATEGIES = ("auto", "batched", "sequential")
-# CPU thresholds on the widest hidden layer, from bench.py on 2 cores (5 seeds, batch 300): batched/sequential
-# throughput 1.28x / 1.47x / 1.07x / 0.94x at N2 = 10 / 100 / 500 / 2000 with per-seed orders, and
-# 2.73x / 1.71x / 1.12x / 0.94x with a shared order.
-MAX_HIDDEN = {"per-seed": 500, "shared": 500}
+# CPU thresholds on the widest hidden layer, from bench.py on 2 cores (5 seeds, batch 300, two runs): batched over
+# sequential throughput 1.28-1.63x / 1.24-1.47x / 0.92-1.07x / 0.94-0.95x at N2 = 10 / 100 / 500 / 2000 with
+# per-seed orders, and 2.73-3.27x / 1.59-1.71x / 1.04-1.12x / 0.94-1.01x with a shared order.
+MAX_HIDDEN = {"per-seed": 100, "shared": 500}
 _TENSORS = {SpectralLinear: ("eigvecs", "eigvals_in", "eigvals_out", "bias"),
             RestrictedLinear: ("frozen_weight", "index", "values", "bias"), nn.Linear: ("weight", "bias")}
 

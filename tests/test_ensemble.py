@@ -41,7 +41,9 @@ def test_shared_order_is_explicit():
 def test_auto_strategy_depends_on_width():
     cpu = torch.device("cpu")
     assert choose_strategy(TrainConfig(sizes=[784, 10]), 5, cpu) == "batched"
-    assert choose_strategy(TrainConfig(sizes=[784, 500, 10]), 5, cpu) == "batched"
+    assert choose_strategy(TrainConfig(sizes=[784, 100, 10]), 5, cpu) == "batched"
+    assert choose_strategy(TrainConfig(sizes=[784, 500, 10]), 5, cpu) == "sequential"
+    assert choose_strategy(TrainConfig(sizes=[784, 500, 10], order_seed=3), 5, cpu) == "batched"
     assert choose_strategy(TrainConfig(sizes=[784, 1000, 10], order_seed=3), 5, cpu) == "sequential"
     assert choose_strategy(TrainConfig(sizes=[784, 2000, 10]), 5, cpu) == "sequential"
     assert choose_strategy(TrainConfig(sizes=[784, 2000, 10]), 5, torch.device("cuda")) == "batched"
