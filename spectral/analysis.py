@@ -176,9 +176,8 @@ def operator_table(sizes, seed: int) -> pd.DataFrame:
     from .layers import SpectralLinear
     n_in, n_out = sizes
     layer = SpectralLinear(n_in, n_out, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
-    n = n_in + n_out
-    phi = torch.eye(n, dtype=torch.float64)
-    phi[n_in:, :n_in] = layer.eigvecs.detach()
+    phi = layer.eigenvector_matrix().detach()
+    n = len(phi)
     matrices = {"Phi": phi, "Lambda": torch.diag(torch.cat([layer.eigvals_in, layer.eigvals_out]).detach()),
                 "Phi^-1": 2 * torch.eye(n, dtype=torch.float64) - phi, "A": layer.transfer_operator().detach()}
     return pd.DataFrame([{"matrix": name, "row": i, "col": j, "value": float(m[i, j]), "n_in": n_in}

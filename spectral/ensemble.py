@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .layers import RestrictedLinear, SpectralLinear
+from .layers import RestrictedLinear, SpectralLinear, restricted_weight, spectral_weight
 from .models import build_model
 from .train import (EVAL_CHUNK, OPTIMIZERS, Data, TrainConfig, data_seed, epoch_batches, epoch_metrics, load_data,
                     make_record, resolve_device, snapshot, split_indices, train_single)
@@ -71,12 +71,11 @@ class Stacked(nn.Module):
 
     def weight(self, i: int) -> torch.Tensor:
         """Direct-space weights of layer position i, (S, out, in)."""
-        kind, n_in, n_out = self.layout[i]
+        kind = self.layout[i][0]
         if kind is SpectralLinear:
-            return self._get(i, "eigvecs") * (self._get(i, "eigvals_in")[:, None, :] - self._get(i, "eigvals_out")[:, :, None])
+            return spectral_weight(self._get(i, "eigvecs"), self._get(i, "eigvals_in"), self._get(i, "eigvals_out"))
         if kind is RestrictedLinear:
-            flat = self._get(i, "frozen_weight").flatten(1).scatter(1, self._get(i, "index"), self._get(i, "values"))
-            return flat.view(-1, n_out, n_in)
+            return restricted_weight(self._get(i, "frozen_weight"), self._get(i, "index"), self._get(i, "values"))
         return self._get(i, "weight")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

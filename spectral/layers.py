@@ -52,6 +52,16 @@ def glorot_bound(in_features: int, out_features: int) -> float:
     return math.sqrt(6.0 / (in_features + out_features))
 
 
+def spectral_weight(eigvecs: torch.Tensor, eigvals_in: torch.Tensor, eigvals_out: torch.Tensor) -> torch.Tensor:
+    """w_ij = (lambda_in_j - lambda_out_i) * phi_ij; leading dimensions (e.g. stacked seeds) broadcast."""
+    return eigvecs * (eigvals_in[..., None, :] - eigvals_out[..., :, None])  # (..., out, in)
+
+
+def restricted_weight(frozen: torch.Tensor, index: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """`frozen` (..., out, in) with the flat entries `index` (..., n) replaced by `values` (..., n)."""
+    return frozen.flatten(-2).scatter(-1, index, values).view(frozen.shape)
+
+
 def _uniform(shape, bound: float, generator, device, dtype) -> torch.Tensor:
     """U(-bound, bound) drawn on the CPU from `generator` (device-independent), then moved."""
     values = (torch.rand(shape, generator=generator, dtype=torch.float64) * 2 - 1) * bound
@@ -90,18 +100,23 @@ class SpectralLinear(nn.Module):
     @property
     def weight(self) -> torch.Tensor:
         """Direct-space matrix W (out x in), as `nn.Linear.weight`."""
-        return self.eigvecs * (self.eigvals_in[None, :] - self.eigvals_out[:, None])  # (out, in)
+        return spectral_weight(self.eigvecs, self.eigvals_in, self.eigvals_out)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return nn.functional.linear(x, self.weight, self.bias)
 
-    def transfer_operator(self) -> torch.Tensor:
-        """A = Phi Lambda Phi^-1, (in+out) x (in+out), node order [inputs, outputs]."""
+    def eigenvector_matrix(self) -> torch.Tensor:
+        """Phi = I + phi (phi in the lower-left block), (in+out) x (in+out), node order [inputs, outputs]."""
         n_in, n = self.in_features, self.in_features + self.out_features
         phi = torch.eye(n, dtype=self.eigvecs.dtype, device=self.eigvecs.device)
         phi[n_in:, :n_in] = self.eigvecs
+        return phi
+
+    def transfer_operator(self) -> torch.Tensor:
+        """A = Phi Lambda Phi^-1 with Phi^-1 = 2I - Phi, (in+out) x (in+out), node order [inputs, outputs]."""
+        phi = self.eigenvector_matrix()
         lam = torch.diag(torch.cat([self.eigvals_in, self.eigvals_out]))
-        return phi @ lam @ (2 * torch.eye(n, dtype=phi.dtype, device=phi.device) - phi)
+        return phi @ lam @ (2 * torch.eye(len(phi), dtype=phi.dtype, device=phi.device) - phi)
 
     def extra_repr(self) -> str:
         flags = (f"train_eigvals_in={self.eigvals_in.requires_grad}, train_eigvals_out={self.eigvals_out.requires_grad}, "
@@ -140,8 +155,7 @@ class RestrictedLinear(nn.Module):
 
     @property
     def weight(self) -> torch.Tensor:
-        flat = self.frozen_weight.flatten().scatter(0, self.index, self.values)
-        return flat.view(self.out_features, self.in_features)
+        return restricted_weight(self.frozen_weight, self.index, self.values)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return nn.functional.linear(x, self.weight, self.bias)

@@ -147,6 +147,7 @@ def train_single(cfg: TrainConfig, seed: int, data: Data | None = None, quiet: b
     dseed = data_seed(seed, cfg)
     train_idx, val_idx = split_indices(len(data.y_train), cfg.validation_fraction, dseed)
     order = torch.Generator().manual_seed(dseed)
+    val_idx_dev, train_idx_dev = val_idx.to(device), train_idx.to(device)
     history = []
     for epoch in tqdm(range(1, cfg.epochs + 1), desc=f"{cfg.scheme} seed {seed}", disable=True if quiet else None):
         t0, loss_sum, correct = time.perf_counter(), torch.zeros((), device=device), torch.zeros((), device=device)
@@ -158,11 +159,9 @@ def train_single(cfg: TrainConfig, seed: int, data: Data | None = None, quiet: b
             opt.step()
             loss_sum += loss.detach() * len(idx)
             correct += (logits.argmax(1) == data.y_train[idx]).sum()
-        val_idx_dev = val_idx.to(device)
         history.append(epoch_metrics(epoch, loss_sum.item() / len(train_idx), correct.item() / len(train_idx),
                                      evaluate(model, data.x_train[val_idx_dev], data.y_train[val_idx_dev]),
                                      evaluate(model, data.x_test, data.y_test), time.perf_counter() - t0))
-    train_idx_dev = train_idx.to(device)
     final_train = evaluate(model, data.x_train[train_idx_dev], data.y_train[train_idx_dev])
     record = make_record(cfg, seed, model, data, history, final_train, len(train_idx), time.perf_counter() - start,
                          "single", 1)
