@@ -50,6 +50,8 @@ class Stacked(nn.Module):
     def __init__(self, models: list[nn.Sequential]):
         super().__init__()
         self.layout = []  # per position: (layer type, in, out) or an activation module
+        self.aliases = {}  # "i_name" -> the registered name of a tensor shared with an earlier layer (per-node)
+        seen = {}  # id of member 0's tensor -> its registered name
         for i, module in enumerate(models[0]):
             kind = type(module)
             if kind not in _TENSORS:
@@ -60,6 +62,10 @@ class Stacked(nn.Module):
                 members = [getattr(m[i], name) for m in models]
                 if members[0] is None:
                     continue
+                if id(members[0]) in seen:
+                    self.aliases[f"{i}_{name}"] = seen[id(members[0])]
+                    continue
+                seen[id(members[0])] = f"{i}_{name}"
                 stacked = torch.stack([t.detach() for t in members])  # (S, ...)
                 if isinstance(members[0], nn.Parameter):
                     self.register_parameter(f"{i}_{name}", nn.Parameter(stacked, members[0].requires_grad))
@@ -67,7 +73,8 @@ class Stacked(nn.Module):
                     self.register_buffer(f"{i}_{name}", stacked)
 
     def _get(self, i: int, name: str):
-        return getattr(self, f"{i}_{name}", None)
+        key = f"{i}_{name}"
+        return getattr(self, self.aliases.get(key, key), None)
 
     def weight(self, i: int) -> torch.Tensor:
         """Direct-space weights of layer position i, (S, out, in)."""
@@ -98,7 +105,7 @@ class Stacked(nn.Module):
 
     @torch.no_grad()
     def unstack_into(self, models: list[nn.Sequential]) -> None:
-        """Copy member s of every stacked parameter back into models[s]."""
+        """Copy member s of every stacked parameter back into models[s] (a shared one once: it is one tensor there)."""
         for name, p in self.named_parameters():
             i, attr = name.split("_", 1)
             for s, model in enumerate(models):
@@ -156,7 +163,8 @@ def train_batched(cfg: TrainConfig, seeds: list[int], data: Data, quiet: bool = 
     """All members at once through `Stacked`; see the module docstring."""
     device = data.x_train.device
     start = time.perf_counter()
-    models = [build_model(cfg.sizes, cfg.scheme, cfg.activation, s, device=device, **cfg.init) for s in seeds]
+    models = [build_model(cfg.sizes, cfg.scheme, cfg.activation, s, eigvals=cfg.eigvals, device=device, **cfg.init)
+              for s in seeds]
     initials = [snapshot(m) for m in models]
     stacked = Stacked(models)
     shared = cfg.order_seed is not None

@@ -24,7 +24,6 @@ import torch
 from torch import nn
 
 EIGVEC_INITS = ("glorot", "uniform")
-EIGVAL_INITS = ("uniform", "zeros")
 
 
 @dataclass(frozen=True)
@@ -33,16 +32,15 @@ class SpectralInit:
 
     eigvecs: str = "glorot"  # the authors' later public code; "uniform" = their first code, U(-eigvec_range, +)
     eigvec_range: float = 0.2  # the authors' first code: phi ~ U(-0.2, 0.2)
-    eigvals_in: str = "uniform"  # "zeros" reproduces the authors' early lambda_in = 0 variant
-    eigvals_out: str = "uniform"
-    eigval_range: float = 0.5  # the authors' public code: lambda ~ U(-0.5, 0.5)
+    eigval_range: float = 0.5  # the authors' public code: lambda ~ U(-0.5, 0.5) (SpectralLayer.py@39a4c47)
+    # None: lambda_in ~ U(-eigval_range, +) like lambda_out. A number c: lambda_in = c everywhere and
+    # lambda_out ~ c + U(-eigval_range, +), so that W = -mu * phi at the start whatever c is (the authors' code:
+    # c = 1 with 1 + mu at SpectralLayer.py@39a4c47, c = 0 at SpectralLayer.py@84b0246).
+    eigvals_in_value: float | None = None
 
     def __post_init__(self):
         if self.eigvecs not in EIGVEC_INITS:
             raise ValueError(f"eigvecs init must be one of {EIGVEC_INITS}, got {self.eigvecs!r}")
-        for name in ("eigvals_in", "eigvals_out"):
-            if getattr(self, name) not in EIGVAL_INITS:
-                raise ValueError(f"{name} init must be one of {EIGVAL_INITS}, got {getattr(self, name)!r}")
         if self.eigvec_range <= 0 or self.eigval_range <= 0:
             raise ValueError(f"init ranges must be > 0, got {self.eigvec_range!r}, {self.eigval_range!r}")
 
@@ -92,8 +90,12 @@ class SpectralLinear(nn.Module):
         init, dev, dt = self.init, self.eigvecs.device, self.eigvecs.dtype
         bound = glorot_bound(self.in_features, self.out_features) if init.eigvecs == "glorot" else init.eigvec_range
         self.eigvecs.copy_(_uniform(self.eigvecs.shape, bound, generator, dev, dt))
-        for p, how in ((self.eigvals_in, init.eigvals_in), (self.eigvals_out, init.eigvals_out)):
-            p.copy_(_uniform(p.shape, init.eigval_range, generator, dev, dt) if how == "uniform" else torch.zeros_like(p))
+        centre = 0.0 if init.eigvals_in_value is None else init.eigvals_in_value
+        if init.eigvals_in_value is None:
+            self.eigvals_in.copy_(_uniform(self.eigvals_in.shape, init.eigval_range, generator, dev, dt))
+        else:
+            self.eigvals_in.fill_(centre)
+        self.eigvals_out.copy_(centre + _uniform(self.eigvals_out.shape, init.eigval_range, generator, dev, dt))
         if self.bias is not None:
             self.bias.zero_()
 

@@ -3,9 +3,19 @@
 Giambagli et al. (2021): a network of L layers is L transfer operators; each scheme says which of phi
 (eigenvectors) and lambda (eigenvalues) train, or, in direct space, which weights train.
 
+Eigenvalue layouts (`eigvals`, one name in the library, CLI and config):
+- "per-node": one eigenvalue per node of the whole network, the paper's single nested operator (abstract: "nested
+  indentation" of the eigenvectors; Fig. 4 caption: N1 + N2 eigenvalues for the perceptron). A hidden node's
+  eigenvalue is the lambda_out of the layer feeding it and the lambda_in of the layer it feeds: one Parameter,
+  registered in both layers, so `model.parameters()` yields it once and its gradient sums both layers' terms.
+- "per-layer": every layer owns lambda_in and lambda_out, the two-sets-per-mapping variant of Phys. Rev. E 104,
+  054312 (2021); SpectralLayer.py@e3ae148 (`diag_start`, `diag_end`).
+- "out-only": lambda_in frozen at `SpectralInit.eigvals_in_value`, only the receiving nodes' eigenvalues train, as
+  in the authors' code of the paper's period (SpectralLayer.py@39a4c47, @84b0246).
+`direct-restricted` trains, per layer, as many random weights as the eigenvalues that layer introduces
+(`eigvals_per_layer`), so network totals match spectral-eigvals under the same layout.
+
 Implementation choices:
-- Every layer owns its own lambda_in and lambda_out (N_k + N_{k+1} eigenvalues per layer, as in the paper's
-  per-layer operators); `direct-restricted` gets exactly that many trainable weights per layer.
 - Dense layers are `nn.Linear(bias=False)` re-drawn Glorot-uniform, the init the restricted layers share.
 - All draws come from one CPU `torch.Generator` seeded with `seed`, so a model is the same on every device.
 - No activation after the last layer: the model returns logits, the loss applies the softmax.
@@ -18,6 +28,8 @@ from torch import nn
 from .layers import RestrictedLinear, SpectralInit, SpectralLinear, _uniform, glorot_bound
 
 SCHEMES = ("spectral-eigvals", "spectral-eigvecs", "spectral-full", "direct-full", "direct-restricted")
+EIGVALS = ("per-node", "per-layer", "out-only")
+DEFAULT_EIGVALS = "per-node"  # the paper's nested operator (see the module docstring)
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "identity": nn.Identity}
 
 # (train_eigvals_in, train_eigvals_out, train_eigvecs) of each spectral scheme
@@ -36,13 +48,32 @@ def check_sizes(sizes) -> list[int]:
     return sizes
 
 
-def make_layer(n_in: int, n_out: int, scheme: str, generator: torch.Generator, *, bias: bool = False,
-               init: SpectralInit = SpectralInit(), device=None, dtype=None) -> nn.Module:
-    """One layer n_in -> n_out trained according to `scheme`."""
+def check_eigvals(eigvals: str) -> str:
+    if eigvals not in EIGVALS:
+        raise ValueError(f"eigvals must be one of {EIGVALS}, got {eigvals!r}")
+    return eigvals
+
+
+def eigvals_per_layer(sizes, eigvals: str = DEFAULT_EIGVALS) -> list[int]:
+    """Eigenvalues each layer introduces: the trainable count of spectral-eigvals and direct-restricted per layer."""
+    pairs = list(zip(check_sizes(sizes)[:-1], sizes[1:]))
+    check_eigvals(eigvals)
+    if eigvals == "per-layer":
+        return [a + b for a, b in pairs]
+    if eigvals == "out-only":
+        return [b for _, b in pairs]
+    return [a * (k == 0) + b for k, (a, b) in enumerate(pairs)]  # per-node: a hidden node counts once
+
+
+def make_layer(n_in: int, n_out: int, scheme: str, generator: torch.Generator, *, n_restricted: int | None = None,
+               train_eigvals_in: bool = True, bias: bool = False, init: SpectralInit = SpectralInit(), device=None,
+               dtype=None) -> nn.Module:
+    """One layer n_in -> n_out trained according to `scheme` (`n_restricted`: direct-restricted's trainable count)."""
     if scheme in _SPECTRAL_FLAGS:
         vals_in, vals_out, vecs = _SPECTRAL_FLAGS[scheme]
-        return SpectralLinear(n_in, n_out, train_eigvals_in=vals_in, train_eigvals_out=vals_out, train_eigvecs=vecs,
-                              bias=bias, init=init, generator=generator, device=device, dtype=dtype)
+        return SpectralLinear(n_in, n_out, train_eigvals_in=vals_in and train_eigvals_in, train_eigvals_out=vals_out,
+                              train_eigvecs=vecs, bias=bias, init=init, generator=generator, device=device,
+                              dtype=dtype)
     if scheme == "direct-full":
         layer = nn.Linear(n_in, n_out, bias=bias, device=device, dtype=dtype)
         with torch.no_grad():
@@ -52,26 +83,38 @@ def make_layer(n_in: int, n_out: int, scheme: str, generator: torch.Generator, *
                 layer.bias.zero_()
         return layer
     if scheme == "direct-restricted":
-        return RestrictedLinear(n_in, n_out, n_in + n_out, generator=generator, bias=bias, device=device, dtype=dtype)
+        n = n_in + n_out if n_restricted is None else n_restricted
+        return RestrictedLinear(n_in, n_out, n, generator=generator, bias=bias, device=device, dtype=dtype)
     raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
 
 
-def build_model(sizes, scheme: str, activation: str = "relu", seed: int = 0, *, bias: bool = False,
-                device=None, dtype=None, **init) -> nn.Sequential:
-    """Stack of layers sizes[0] -> ... -> sizes[-1] with `activation` between them (none after the last)."""
+def build_model(sizes, scheme: str, activation: str = "relu", seed: int = 0, *, eigvals: str = DEFAULT_EIGVALS,
+                bias: bool = False, device=None, dtype=None, **init) -> nn.Sequential:
+    """Stack of layers sizes[0] -> ... -> sizes[-1] with `activation` between them (none after the last).
+
+    `init` holds `SpectralInit` fields; "out-only" defaults `eigvals_in_value` to 0 when it is not given.
+    """
     sizes = check_sizes(sizes)
     if scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)}, got {activation!r}")
+    counts = eigvals_per_layer(sizes, eigvals)
+    if eigvals == "out-only" and init.get("eigvals_in_value") is None:
+        init = {**init, "eigvals_in_value": 0.0}
+    elif eigvals != "out-only" and init.get("eigvals_in_value") is not None:
+        raise ValueError(f"eigvals_in_value fixes lambda_in, which only the out-only layout does; got eigvals={eigvals!r}")
     generator = torch.Generator().manual_seed(int(seed))
     spectral_init = SpectralInit(**init)
     layers: list[nn.Module] = []
     for k, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         if k:
             layers.append(ACTIVATIONS[activation]())
-        layers.append(make_layer(n_in, n_out, scheme, generator, bias=bias, init=spectral_init,
-                                 device=device, dtype=dtype))
+        layer = make_layer(n_in, n_out, scheme, generator, n_restricted=counts[k], bias=bias, init=spectral_init,
+                           train_eigvals_in=eigvals != "out-only", device=device, dtype=dtype)
+        if k and eigvals == "per-node" and isinstance(layer, SpectralLinear):
+            layer.eigvals_in = layers[-2].eigvals_out  # the hidden nodes' one eigenvalue each, shared
+        layers.append(layer)
     return nn.Sequential(*layers)
 
 
@@ -85,15 +128,22 @@ def count_trainable(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def expected_trainable(sizes, scheme: str) -> int:
-    """Closed-form trainable count of `build_model(sizes, scheme)` without bias."""
-    pairs = list(zip(check_sizes(sizes)[:-1], sizes[1:]))
+def expected_trainable(sizes, scheme: str, eigvals: str = DEFAULT_EIGVALS) -> int:
+    """Closed-form trainable count of `build_model(sizes, scheme, eigvals=eigvals)` without bias.
+
+    Eigenvalues: per-node sum(sizes); per-layer sum(N_k + N_k+1); out-only sum(sizes[1:]).
+    """
+    sizes = check_sizes(sizes)
+    check_eigvals(eigvals)
+    n_eigvals = {"per-node": sum(sizes), "per-layer": sum(sizes[:-1]) + sum(sizes[1:]),
+                 "out-only": sum(sizes[1:])}[eigvals]
+    n_weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
     if scheme in ("spectral-eigvals", "direct-restricted"):
-        return sum(a + b for a, b in pairs)
+        return n_eigvals
     if scheme in ("spectral-eigvecs", "direct-full"):
-        return sum(a * b for a, b in pairs)
+        return n_weights
     if scheme == "spectral-full":
-        return sum(a * b + a + b for a, b in pairs)
+        return n_weights + n_eigvals
     raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
 
 

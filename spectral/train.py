@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 
 from . import data as data_mod
 from .layers import RestrictedLinear, SpectralLinear
-from .models import ACTIVATIONS, SCHEMES, build_model, check_sizes, count_trainable, linear_layers, retract
+from .models import ACTIVATIONS, DEFAULT_EIGVALS, EIGVALS, SCHEMES, build_model, check_sizes, count_trainable, linear_layers, retract
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamax": torch.optim.Adamax, "sgd": torch.optim.SGD}
 EVAL_CHUNK = 10_000  # rows per evaluation forward pass; bounds activation memory at N2 = 2000
@@ -41,6 +41,7 @@ class TrainConfig:
     dataset: str = "mnist"
     sizes: list[int] = field(default_factory=lambda: [784, 10])
     scheme: str = "spectral-eigvals"
+    eigvals: str = DEFAULT_EIGVALS  # eigenvalue layout (models.EIGVALS)
     activation: str = "relu"
     epochs: int = 5
     batch_size: int = 300  # the authors' public code trains MNIST in batches of 300
@@ -59,6 +60,7 @@ class TrainConfig:
         self.sizes = check_sizes(self.sizes)
         checks = [
             (self.scheme in SCHEMES, f"scheme must be one of {SCHEMES}, got {self.scheme!r}"),
+            (self.eigvals in EIGVALS, f"eigvals must be one of {EIGVALS}, got {self.eigvals!r}"),
             (self.activation in ACTIVATIONS, f"activation must be one of {tuple(ACTIVATIONS)}, got {self.activation!r}"),
             (self.optimizer in OPTIMIZERS, f"optimizer must be one of {tuple(OPTIMIZERS)}, got {self.optimizer!r}"),
             (self.sizes[0] == data_mod.NUM_FEATURES[self.dataset],
@@ -141,7 +143,7 @@ def train_single(cfg: TrainConfig, seed: int, data: Data | None = None, quiet: b
     device = resolve_device(cfg.device)
     data = data or load_data(cfg, device)
     start = time.perf_counter()
-    model = build_model(cfg.sizes, cfg.scheme, cfg.activation, seed, device=device, **cfg.init)
+    model = build_model(cfg.sizes, cfg.scheme, cfg.activation, seed, eigvals=cfg.eigvals, device=device, **cfg.init)
     initial = snapshot(model)
     opt = OPTIMIZERS[cfg.optimizer]([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
     dseed = data_seed(seed, cfg)

@@ -9,12 +9,14 @@ from spectral.train import TrainConfig
 SMALL = dict(train_subset=3000, test_subset=1000, epochs=2, batch_size=128, validation_fraction=0.1, lr=0.01)
 
 
-@pytest.mark.parametrize("scheme,sizes,activation", [
-    ("spectral-eigvals", [784, 10], "identity"), ("direct-restricted", [784, 16, 10], "relu"),
-    ("spectral-full", [784, 16, 10], "tanh"), ("direct-full", [784, 10], "relu"), ("spectral-eigvecs", [784, 8, 10], "relu")])
-def test_batched_members_equal_single_runs(scheme, sizes, activation):
+@pytest.mark.parametrize("scheme,sizes,activation,eigvals", [
+    ("spectral-eigvals", [784, 10], "identity", "per-node"), ("direct-restricted", [784, 16, 10], "relu", "per-node"),
+    ("spectral-eigvals", [784, 16, 12, 10], "tanh", "per-node"), ("spectral-full", [784, 16, 10], "tanh", "per-node"),
+    ("spectral-eigvals", [784, 16, 10], "relu", "per-layer"), ("spectral-full", [784, 16, 10], "relu", "out-only"),
+    ("direct-full", [784, 10], "relu", "per-node"), ("spectral-eigvecs", [784, 8, 10], "relu", "per-node")])
+def test_batched_members_equal_single_runs(scheme, sizes, activation, eigvals):
     """Same init, same batch order: batched and sequential agree within float tolerance, member by member."""
-    cfg = TrainConfig(sizes=sizes, scheme=scheme, activation=activation, **SMALL)
+    cfg = TrainConfig(sizes=sizes, scheme=scheme, activation=activation, eigvals=eigvals, **SMALL)
     seq = train_cell(cfg, [0, 5, 9], "sequential", quiet=True)
     vec = train_cell(cfg, [0, 5, 9], "batched", quiet=True)
     for (ra, fa, ia), (rb, fb, ib) in zip(seq, vec):

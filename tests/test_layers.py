@@ -71,12 +71,16 @@ def test_optimizer_leaves_frozen_tensors_unchanged(generator):
 
 
 def test_init_options():
-    """Glorot and uniform ranges, zero eigenvalues, and bad init names are refused."""
+    """Glorot and uniform ranges, a fixed lambda_in with lambda_out drawn around it, and bad init names are refused."""
     g = torch.Generator().manual_seed(0)
-    layer = SpectralLinear(300, 100, init=SpectralInit(eigvecs="uniform", eigvec_range=0.2, eigvals_in="zeros"), generator=g)
+    layer = SpectralLinear(300, 100, init=SpectralInit(eigvecs="uniform", eigvec_range=0.2, eigvals_in_value=0.0), generator=g)
     assert layer.eigvecs.abs().max() <= 0.2 and layer.eigvecs.abs().max() > 0.19
     assert torch.equal(layer.eigvals_in, torch.zeros(300))
     assert 0.45 < layer.eigvals_out.abs().max() <= 0.5
+    one = SpectralLinear(300, 100, init=SpectralInit(eigvecs="uniform", eigvals_in_value=1.0),
+                         generator=torch.Generator().manual_seed(0))
+    assert torch.equal(one.eigvals_in, torch.ones(300))
+    torch.testing.assert_close(one.weight, layer.weight)  # W = -mu * phi whatever the fixed lambda_in is
     glorot = SpectralLinear(300, 100, generator=g)
     bound = (6 / 400) ** 0.5
     assert bound * 0.95 < glorot.eigvecs.abs().max() <= bound
