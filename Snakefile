@@ -15,6 +15,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/sensitivity.smk"
 include: "workflow/rules/tune.smk"
 
 
@@ -31,3 +32,14 @@ rule tables:
 rule figures:
     input:
         get_figures(),
+
+
+rule sensitivity:
+    input:
+        get_sensitivity_outputs(),
+
+
+rule tune:
+    input:
+        expand("results/tune/{protocol}/{file}", protocol=config["tune"]["protocol"],
+               file=["grid.csv", "lr.yaml", "curves.png", "curves.pdf"]),

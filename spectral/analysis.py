@@ -7,7 +7,10 @@ Implementation choices:
   and on standardised (z-scored per model) weights; per-seed rows pair models of the same seed, `pooled` rows
   pool all seeds.
 - E5 pruning removes hidden nodes of a trained 784 -> N2 -> 10 network (row i of W1 and column i of W2) in order
-  of increasing |lambda_out| of the first layer, and, as the baseline, in a seeded random order.
+  of increasing |lambda| of the hidden node (lambda_out of the first layer; Sci. Rep. 12, 11201 (2022) and
+  SpectralTools' spectralprune.py rank by |diag_end|), and, as baselines, in increasing order of the node's
+  incoming-weight norm ||W1[i, :]|| ("magnitude") and in a seeded random order.
+- Every table is keyed by protocol as well: runs of different protocols never mix.
 """
 from __future__ import annotations
 
@@ -20,16 +23,20 @@ import pandas as pd
 import torch
 from scipy import stats
 
-RUN_COLUMNS = ["dataset", "experiment", "scheme", "sizes", "n2", "activation", "seed", "trainable", "epochs",
+from .experiments import classify
+
+RUN_COLUMNS = ["protocol", "eigvals", "dataset", "experiment", "scheme", "sizes", "n2", "activation", "seed", "trainable", "epochs",
                "optimizer", "lr", "batch_size", "final_train_accuracy", "final_test_accuracy",
                "retracted_test_accuracy", "wall_time_s", "device", "strategy"]
 
 
 def run_row(record: dict) -> dict:
-    """One runs.csv row from a run record."""
+    """One runs.csv row from a run record (the workflow's `cell` names the protocol; a CLI run is 'custom')."""
     s = record["settings"]
-    return {"dataset": s["dataset"], "experiment": record["cell"]["experiment"], "scheme": s["scheme"],
-            "sizes": "-".join(map(str, s["sizes"])), "n2": record["cell"]["n2"], "activation": s["activation"],
+    experiment, n2 = classify(s["sizes"], s["activation"])
+    return {"protocol": record.get("cell", {}).get("protocol", "custom"), "eigvals": s.get("eigvals", "per-layer"),
+            "dataset": s["dataset"], "experiment": experiment, "scheme": s["scheme"],
+            "sizes": "-".join(map(str, s["sizes"])), "n2": n2, "activation": s["activation"],
             "seed": record["seed"], "trainable": record["trainable"], "epochs": s["epochs"], "optimizer": s["optimizer"],
             "lr": s["lr"], "batch_size": s["batch_size"], "final_train_accuracy": record["final_train_accuracy"],
             "final_test_accuracy": record["final_test_accuracy"],
@@ -39,8 +46,8 @@ def run_row(record: dict) -> dict:
 
 def gather_runs(paths) -> pd.DataFrame:
     rows = [run_row(json.loads(Path(p).read_text())) for p in paths]
-    return pd.DataFrame(rows, columns=RUN_COLUMNS).sort_values(["dataset", "experiment", "scheme", "n2", "seed"],
-                                                               ignore_index=True)
+    return pd.DataFrame(rows, columns=RUN_COLUMNS).sort_values(
+        ["protocol", "dataset", "experiment", "scheme", "n2", "seed"], ignore_index=True)
 
 
 def mean_ci(values) -> tuple[float, float, float, float]:
@@ -56,11 +63,12 @@ def mean_ci(values) -> tuple[float, float, float, float]:
 
 
 def summarize(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per (dataset, experiment, scheme, n2): n, mean, sd, 95 % CI of test accuracy, trainable parameters."""
+    """Per (protocol, dataset, experiment, scheme, n2): n, mean, sd, 95 % CI of test accuracy, trainable count."""
     rows = []
-    for key, g in runs.groupby(["dataset", "experiment", "scheme", "n2"], sort=True):
+    keys = ["protocol", "dataset", "experiment", "scheme", "n2"]
+    for key, g in runs.groupby(keys, sort=True):
         mean, sd, lo, hi = mean_ci(g["final_test_accuracy"])
-        rows.append(dict(zip(["dataset", "experiment", "scheme", "n2"], key), n=len(g), mean=mean, sd=sd,
+        rows.append(dict(zip(keys, key), n=len(g), mean=mean, sd=sd,
                          ci95_low=lo, ci95_high=hi, trainable=int(g["trainable"].iloc[0])))
     return pd.DataFrame(rows)
 
@@ -69,21 +77,19 @@ def standardise(w: np.ndarray) -> np.ndarray:
     return (w - w.mean()) / w.std()
 
 
-def weight_distances(weights: dict[tuple[str, str, int], np.ndarray], reference: str = "direct-full") -> pd.DataFrame:
-    """Distances of each scheme's weights to the reference scheme's, per seed and pooled.
+def weight_distances(weights: dict[tuple[str, str, str, int], np.ndarray], reference: str = "direct-full") -> pd.DataFrame:
+    """Distances of each scheme's weights to the reference scheme's, per seed and pooled, raw and standardised.
 
-    `weights` maps (dataset, scheme, seed) to a flat weight vector.
+    `weights` maps (protocol, dataset, scheme, seed) to a flat weight vector.
     """
     rows = []
-    datasets = sorted({d for d, _, _ in weights})
-    schemes = sorted({s for _, s, _ in weights} - {reference})
-    for dataset in datasets:
-        seeds = sorted({k for d, s, k in weights if d == dataset and s == reference})
-        for scheme in schemes:
-            paired = [k for k in seeds if (dataset, scheme, k) in weights]
-            groups = [(str(k), [weights[dataset, scheme, k]], [weights[dataset, reference, k]]) for k in paired]
-            groups.append(("pooled", [weights[dataset, scheme, k] for k in paired],
-                           [weights[dataset, reference, k] for k in paired]))
+    for protocol, dataset in sorted({(p, d) for p, d, _, _ in weights}):
+        mine = {(s, k): w for (p, d, s, k), w in weights.items() if (p, d) == (protocol, dataset)}
+        seeds = sorted({k for s, k in mine if s == reference})
+        for scheme in sorted({s for s, _ in mine} - {reference}):
+            paired = [k for k in seeds if (scheme, k) in mine]
+            groups = [(str(k), [mine[scheme, k]], [mine[reference, k]]) for k in paired]
+            groups.append(("pooled", [mine[scheme, k] for k in paired], [mine[reference, k] for k in paired]))
             for label, xs, refs in groups:
                 if not xs:
                     continue
@@ -92,24 +98,27 @@ def weight_distances(weights: dict[tuple[str, str, int], np.ndarray], reference:
                     x = np.concatenate([prep(w) for w in xs])
                     r = np.concatenate([prep(w) for w in refs])
                     ks = stats.ks_2samp(x, r)
-                    rows.append({"dataset": dataset, "scheme": scheme, "reference": reference, "seed": label,
-                                 "standardised": standardised, "wasserstein": stats.wasserstein_distance(x, r),
-                                 "ks_statistic": ks.statistic, "ks_pvalue": ks.pvalue})
-    return pd.DataFrame(rows)
+                    rows.append({"protocol": protocol, "dataset": dataset, "scheme": scheme, "reference": reference,
+                                 "seed": label, "standardised": standardised,
+                                 "wasserstein": stats.wasserstein_distance(x, r), "ks_statistic": ks.statistic,
+                                 "ks_pvalue": ks.pvalue})
+    return pd.DataFrame(rows, columns=["protocol", "dataset", "scheme", "reference", "seed", "standardised",
+                                       "wasserstein", "ks_statistic", "ks_pvalue"])
 
 
-def weight_histograms(weights: dict[tuple[str, str, int], np.ndarray], bins: int = 80) -> pd.DataFrame:
-    """Pooled-over-seeds density of each scheme's weights on common bins per dataset (the 0.1-99.9 % range)."""
+def weight_histograms(weights: dict[tuple[str, str, str, int], np.ndarray], bins: int = 80) -> pd.DataFrame:
+    """Pooled-over-seeds density of each scheme's weights on common bins per protocol and dataset (0.1-99.9 %)."""
     rows = []
-    for dataset in sorted({d for d, _, _ in weights}):
-        pooled = {s: np.concatenate([w for (d, s2, _), w in sorted(weights.items()) if d == dataset and s2 == s])
-                  for s in sorted({s for d, s, _ in weights if d == dataset})}
+    for protocol, dataset in sorted({(p, d) for p, d, _, _ in weights}):
+        mine = {(s, k): w for (p, d, s, k), w in weights.items() if (p, d) == (protocol, dataset)}
+        pooled = {s: np.concatenate([w for (s2, _), w in sorted(mine.items()) if s2 == s])
+                  for s in sorted({s for s, _ in mine})}
         lo, hi = np.percentile(np.concatenate(list(pooled.values())), [0.1, 99.9])
         edges = np.linspace(lo, hi, bins + 1)
         for scheme, w in pooled.items():
             density, _ = np.histogram(w, edges, density=True)
-            rows += [{"dataset": dataset, "scheme": scheme, "bin_left": a, "bin_right": b, "weight": (a + b) / 2,
-                      "density": p} for a, b, p in zip(edges[:-1], edges[1:], density)]
+            rows += [{"protocol": protocol, "dataset": dataset, "scheme": scheme, "bin_left": a, "bin_right": b,
+                      "weight": (a + b) / 2, "density": p} for a, b, p in zip(edges[:-1], edges[1:], density)]
     return pd.DataFrame(rows)
 
 
@@ -124,15 +133,19 @@ def eigenvalue_rows(arrays, dataset: str, scheme: str, seed: int, layer: int = 0
     return rows
 
 
+PRUNING_ORDERS = ("eigenvalue", "magnitude", "random")
+
+
 @torch.no_grad()
 def pruning_rows(arrays, x: torch.Tensor, y: torch.Tensor, fractions, seed: int, activation: str = "relu") -> list[dict]:
-    """Test accuracy of a 784 -> N2 -> 10 network as hidden nodes are removed by |lambda_out| or at random."""
+    """Test accuracy of a 784 -> N2 -> 10 network as hidden nodes are removed in each of PRUNING_ORDERS."""
     from .models import ACTIVATIONS
     w1 = torch.from_numpy(arrays["layer0.weight"])
     w2 = torch.from_numpy(arrays["layer1.weight"])
     hidden = ACTIVATIONS[activation]()(x @ w1.T)  # (N, N2), computed once; pruning masks its columns
     n2 = w1.shape[0]
     orders = {"eigenvalue": np.argsort(np.abs(arrays["layer0.eigvals_out"]), kind="stable"),
+              "magnitude": np.argsort(np.linalg.norm(arrays["layer0.weight"], axis=1), kind="stable"),
               "random": np.random.default_rng(seed).permutation(n2)}
     rows = []
     for order, ranking in orders.items():
@@ -145,30 +158,32 @@ def pruning_rows(arrays, x: torch.Tensor, y: torch.Tensor, fractions, seed: int,
     return rows
 
 
-def load_weights(paths, keys) -> dict[tuple[str, str, int], np.ndarray]:
-    """{(dataset, scheme, seed): flat first-layer weights} from npz files and their (dataset, scheme, n2, seed) keys."""
-    return {(d, s, int(k)): np.load(p)["layer0.weight"].ravel() for p, (d, s, _, k) in zip(paths, keys)}
+def load_weights(paths, keys) -> dict[tuple[str, str, str, int], np.ndarray]:
+    """{(protocol, dataset, scheme, seed): flat first-layer weights} from npz files and their run keys."""
+    return {(p, d, s, int(k)): np.load(path)["layer0.weight"].ravel() for path, (p, d, s, _, k) in zip(paths, keys)}
 
 
 def eigenvalue_table(paths, keys) -> pd.DataFrame:
     rows = []
-    for path, (dataset, scheme, _, seed) in zip(paths, keys):
-        rows += eigenvalue_rows(np.load(path), dataset, scheme, int(seed))
-    return pd.DataFrame(rows, columns=["dataset", "scheme", "seed", "layer", "side", "node", "initial", "trained"])
+    for path, (protocol, dataset, scheme, _, seed) in zip(paths, keys):
+        rows += [{"protocol": protocol, **r} for r in eigenvalue_rows(np.load(path), dataset, scheme, int(seed))]
+    return pd.DataFrame(rows, columns=["protocol", "dataset", "scheme", "seed", "layer", "side", "node", "initial",
+                                       "trained"])
 
 
-def pruning_table(paths, keys, fractions, activation="relu", test_subset=None, data_dir=None) -> pd.DataFrame:
-    """Pruning curves of every (dataset, scheme, n2, seed) network."""
+def pruning_table(paths, keys, fractions, activations: dict, test_subset=None, data_dir=None) -> pd.DataFrame:
+    """Pruning curves of every (protocol, dataset, scheme, n2, seed) network; `activations` maps protocol -> name."""
     from . import data as data_mod
     tests, rows = {}, []
-    for path, (dataset, scheme, n2, seed) in zip(paths, keys):
+    for path, (protocol, dataset, scheme, n2, seed) in zip(paths, keys):
         if dataset not in tests:
             x, y = data_mod.load(dataset, "test", data_dir)
             tests[dataset] = (x[:test_subset], y[:test_subset])
-        for row in pruning_rows(np.load(path), *tests[dataset], fractions, int(seed), activation):
-            rows.append({"dataset": dataset, "scheme": scheme, "n2": int(n2), "seed": int(seed), **row})
-    return pd.DataFrame(rows, columns=["dataset", "scheme", "n2", "seed", "order", "fraction_removed", "nodes_kept",
-                                       "test_accuracy"])
+        for row in pruning_rows(np.load(path), *tests[dataset], fractions, int(seed), activations[protocol]):
+            rows.append({"protocol": protocol, "dataset": dataset, "scheme": scheme, "n2": int(n2), "seed": int(seed),
+                         **row})
+    return pd.DataFrame(rows, columns=["protocol", "dataset", "scheme", "n2", "seed", "order", "fraction_removed",
+                                       "nodes_kept", "test_accuracy"])
 
 
 def operator_table(sizes, seed: int) -> pd.DataFrame:

@@ -1,6 +1,7 @@
 """Command line: `python -m spectral train ...` and `python -m spectral fetch-data NAME...`.
 
-Bad input exits with status 2 and one line on stderr, before anything is written.
+Bad input exits with status 2 and one line on stderr, before anything is written; a write that fails midway
+(a full disk) exits with status 1 and one line naming the file, leaving no temporary or partial file behind.
 """
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import torch
 
 from . import data as data_mod
 from .ensemble import STRATEGIES, train_cell
-from .train import OPTIMIZERS, TrainConfig, save_run
+from .models import ACTIVATIONS, EIGVALS, SCHEMES
+from .train import OPTIMIZERS, TrainConfig, WriteError, save_run
 
 
 class UsageError(Exception):
@@ -36,26 +38,31 @@ def int_list(text: str) -> list[int]:
 def build_parser() -> Parser:
     parser = Parser(prog="python -m spectral", description="Spectral-domain training (Giambagli et al. 2021).")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    t = sub.add_parser("train", help="train one model per seed and write seed<S>.json/.npz into --out")
-    t.add_argument("--dataset", default="mnist")
-    t.add_argument("--sizes", type=int_list, default=[784, 10], help="e.g. 784,500,10")
-    t.add_argument("--activation", default="relu")
-    t.add_argument("--scheme", default="spectral-eigvals")
+    t = sub.add_parser("train", help="train one model per seed and write seed<S>.json/.npz into --out",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    d = TrainConfig()  # every default below is TrainConfig's (one source)
+    t.add_argument("--dataset", default=d.dataset, choices=data_mod.DATASETS)
+    t.add_argument("--sizes", type=int_list, default=d.sizes, help="layer sizes, e.g. 784,500,10")
+    t.add_argument("--activation", default=d.activation, choices=tuple(ACTIVATIONS))
+    t.add_argument("--scheme", default=d.scheme, choices=SCHEMES)
+    t.add_argument("--eigvals", default=d.eigvals, choices=EIGVALS, help="eigenvalue layout")
+    t.add_argument("--eigvals-in-value", type=float, default=None,
+                   help="out-only: the fixed lambda_in; unset means 0 (the authors' 2020 code used 1)")
     seeds = t.add_mutually_exclusive_group()
     seeds.add_argument("--seed", type=int, default=0)
     seeds.add_argument("--seeds", type=int_list, help="several seeds, trained as one ensemble cell")
-    t.add_argument("--epochs", type=int, default=5)
-    t.add_argument("--batch-size", type=int, default=300)
-    t.add_argument("--optimizer", default="adam", help=f"one of {', '.join(OPTIMIZERS)}")
-    t.add_argument("--lr", type=float, default=0.03)
-    t.add_argument("--validation-fraction", type=float, default=0.0)
-    t.add_argument("--train-subset", type=int, default=None, help="use the first N training images")
-    t.add_argument("--test-subset", type=int, default=None)
-    t.add_argument("--order-seed", type=int, default=None, help="share this data order across seeds")
+    t.add_argument("--epochs", type=int, default=d.epochs)
+    t.add_argument("--batch-size", type=int, default=d.batch_size)
+    t.add_argument("--optimizer", default=d.optimizer, choices=tuple(OPTIMIZERS))
+    t.add_argument("--lr", type=float, default=d.lr)
+    t.add_argument("--validation-fraction", type=float, default=d.validation_fraction)
+    t.add_argument("--train-subset", type=int, default=d.train_subset, help="use the first N training images")
+    t.add_argument("--test-subset", type=int, default=d.test_subset)
+    t.add_argument("--order-seed", type=int, default=d.order_seed, help="share this data order across seeds")
     t.add_argument("--strategy", default="auto", choices=STRATEGIES)
-    t.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")
-    t.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    t.add_argument("--data-dir", default=None, help="directory holding the raw IDX files")
+    t.add_argument("--device", default=d.device, help="auto, cpu or cuda[:N]")
+    t.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    t.add_argument("--data-dir", default=d.data_dir, help="directory holding the raw IDX files")
     t.add_argument("--out", required=True, type=Path)
     t.add_argument("--quiet", action="store_true")
     f = sub.add_parser("fetch-data", help="fill resources/data with verified files, printing each file's source")
@@ -75,8 +82,11 @@ def check_writable(directory: Path) -> None:
 
 
 def run_train(args) -> None:
-    cfg = TrainConfig(dataset=args.dataset, sizes=args.sizes, scheme=args.scheme, activation=args.activation,
-                      epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer, lr=args.lr,
+    init = {} if args.eigvals_in_value is None else {"eigvals_in_value": args.eigvals_in_value}
+    if init and args.eigvals != "out-only":
+        raise UsageError(f"--eigvals-in-value fixes lambda_in, which only --eigvals out-only does (got {args.eigvals})")
+    cfg = TrainConfig(dataset=args.dataset, sizes=args.sizes, scheme=args.scheme, eigvals=args.eigvals, init=init,
+                      activation=args.activation, epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer, lr=args.lr,
                       validation_fraction=args.validation_fraction, train_subset=args.train_subset,
                       test_subset=args.test_subset, order_seed=args.order_seed, device=args.device,
                       data_dir=args.data_dir)
@@ -108,4 +118,7 @@ def main(argv=None) -> int:
     except (UsageError, ValueError, data_mod.DataError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except WriteError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     return 0

@@ -127,11 +127,47 @@ def fig5_spectrum(eig: pd.DataFrame, prune: pd.DataFrame, png, pdf) -> None:
         row[1].set(title=f"{dataset}: |lambda_in| of the 784 input pixels")
         pr = prune[prune["dataset"] == dataset].assign(**{ACC: 100 * prune["test_accuracy"]})
         if len(pr):
-            pr = pr[pr["n2"] == pr["n2"].max()]
-            sns.lineplot(pr, x="fraction_removed", y=ACC, hue="scheme", style="order", hue_order=_order(pr),
-                         palette=PALETTE, marker="o", errorbar=("ci", 95), ax=row[2])
-            row[2].set(title=f"{dataset}: pruning E3 N2={pr['n2'].max()} by |lambda_out| vs random",
+            pr = pr.assign(network=pr["protocol"] + " " + pr["scheme"] + " N2=" + pr["n2"].astype(str))
+            widest = pr.groupby(["protocol", "scheme"])["n2"].transform("max")
+            pr = pr[pr["n2"] == widest]
+            sns.lineplot(pr, x="fraction_removed", y=ACC, hue="network", style="order", marker="o",
+                         errorbar=("ci", 95), ax=row[2])
+            row[2].set(title=f"{dataset}: pruning hidden nodes by |lambda|, weight norm or at random",
                        xlabel="share of hidden nodes removed")
+    _save(fig, png, pdf)
+
+
+VERDICT_COLOURS = {"holds": "#1b9e77", "holds in part": "#7570b3", "inconclusive": "#999999",
+                   "does not hold": "#d95f02"}
+
+
+def fig_sensitivity(cells: pd.DataFrame, png, pdf) -> None:
+    """Claim x cell x protocol: each cell's effect with its paired 95 % CI, coloured by verdict, one panel per claim."""
+    claims = list(dict.fromkeys(cells["claim"]))
+    protocols = list(dict.fromkeys(cells["protocol"]))
+    n_rows = [cells[cells["claim"] == c].drop_duplicates(["dataset", "experiment", "n2", "statistic"]).shape[0]
+              for c in claims]
+    fig, axes = plt.subplots(len(claims), 1, figsize=(9, 1.0 + 0.28 * sum(n_rows) * len(protocols) / 2 + len(claims)),
+                             squeeze=False, layout="constrained", height_ratios=[max(n, 1) for n in n_rows])
+    markers = dict(zip(protocols, "osD^vP"))
+    for ax, claim in zip(axes[:, 0], claims):
+        g = cells[cells["claim"] == claim].copy()
+        g["label"] = g["dataset"] + " " + g["experiment"] + " N2=" + g["n2"].astype(str) + " " + \
+            g["statistic"].str.extract(r"(raw|standardised|W1|KS)", expand=False).fillna("")
+        labels = list(dict.fromkeys(g["label"]))
+        for k, protocol in enumerate(protocols):
+            offset = (k - (len(protocols) - 1) / 2) * 0.22
+            for r in g[g["protocol"] == protocol].itertuples():
+                y = labels.index(r.label) + offset
+                ax.errorbar(r.value, y, xerr=[[r.value - r.ci95_low], [r.ci95_high - r.value]] if r.n >= 2 else None,
+                            fmt=markers[protocol], color=VERDICT_COLOURS[r.verdict], ms=5, capsize=2)
+        ax.axvline(g["threshold"].iloc[0], ls="--", color="black", lw=0.8)
+        ax.set_yticks(range(len(labels)), labels, fontsize=7)
+        ax.set_title(f"{claim} (marker = protocol: " + ", ".join(f"{m} {p}" for p, m in markers.items()) + ")",
+                     fontsize=9)
+        ax.set_xlabel("effect (mean over seeds)")
+    handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=v) for v, c in VERDICT_COLOURS.items()]
+    fig.legend(handles=handles, loc="outside lower center", ncols=4, title="verdict (Holm)")
     _save(fig, png, pdf)
 
 
@@ -140,7 +176,9 @@ FIGURE_MAP = [
     ("fig2_linear", "Fig. 2 (linear perceptron and telescopic linear networks)", "C1 (E1, E2), C2 (E1), C4"),
     ("fig3_nonlinear", "Fig. 3 (nonlinear 784-N2-10 networks)", "C1 and C2 (E3)"),
     ("fig4_weights", "Fig. 4 (distributions of trained weights)", "C3"),
-    ("fig5_spectrum", "Fig. 5 / follow-up spectral-pruning papers (eigenvalue portrait, node ranking)", "exploratory"),
+    ("fig5_spectrum", "Follow-up spectral-pruning paper (Sci. Rep. 2022): eigenvalue portrait, node ranking",
+     "C5 (pruning-2022 networks); the main protocol's curves are exploratory"),
+    ("sensitivity", "Robustness of every claim cell to the protocol", "C1-C4 under every shipped protocol"),
 ]
 
 
@@ -150,3 +188,18 @@ def figures_readme() -> str:
              "| file | paper | claims |", "|---|---|---|"]
     lines += [f"| `{name}.png` / `.pdf` | {paper} | {claims} |" for name, paper, claims in FIGURE_MAP]
     return "\n".join(lines) + "\n"
+
+
+def fig_tuning(grid: pd.DataFrame, png, pdf) -> None:
+    """Validation accuracy against learning rate per scheme; one panel per (dataset, family); chosen rates circled."""
+    panels = list(grid.groupby(["dataset", "family"], sort=True))
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4), squeeze=False, layout="constrained")
+    for ax, ((dataset, family), g) in zip(axes[0], panels):
+        g = g.assign(**{"validation accuracy (%)": 100 * g["val_accuracy"]})
+        sns.lineplot(g, x="lr", y="validation accuracy (%)", hue="scheme", hue_order=_order(g), palette=PALETTE,
+                     marker="o", ax=ax)
+        chosen = g[g["chosen"]]
+        ax.scatter(chosen["lr"], chosen["validation accuracy (%)"], s=140, facecolors="none", edgecolors="black")
+        ax.set_xscale("log")
+        ax.set(title=f"{dataset}, {family}", xlabel="learning rate")
+    _save(fig, png, pdf)

@@ -27,7 +27,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import data as data_mod
-from .layers import RestrictedLinear, SpectralLinear
+from .layers import RestrictedLinear, SpectralInit, SpectralLinear
 from .models import ACTIVATIONS, DEFAULT_EIGVALS, EIGVALS, SCHEMES, build_model, check_sizes, count_trainable, linear_layers, retract
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamax": torch.optim.Adamax, "sgd": torch.optim.SGD}
@@ -77,6 +77,10 @@ class TrainConfig:
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)
+        unknown = set(self.init) - {f.name for f in dataclasses.fields(SpectralInit)}
+        if unknown:
+            raise ValueError(f"init keys must be SpectralInit fields, got {sorted(unknown)!r}")
+        SpectralInit(**self.init)  # bad values raise here, before any data are read
 
 
 def resolve_device(name: str) -> torch.device:
@@ -213,14 +217,29 @@ def snapshot(model: nn.Module) -> dict[str, np.ndarray]:
     return arrays
 
 
+class WriteError(OSError):
+    """A run record could not be written; nothing partial was left behind."""
+
+
 def save_run(record: dict, final: dict, initial: dict, json_path, npz_path) -> None:
-    """Write the JSON record and the npz (final arrays, initial ones prefixed `init.`), atomically."""
+    """Write the JSON record and the npz (final arrays, initial ones prefixed `init.`), atomically.
+
+    Both go to temporary names first and are renamed into place only when both are complete; on any OSError
+    (e.g. ENOSPC) the temporary files are removed and WriteError names the path that failed.
+    """
     json_path, npz_path = Path(json_path), Path(npz_path)
-    for path in (json_path, npz_path):
-        path.parent.mkdir(parents=True, exist_ok=True)
     tmp_npz = npz_path.with_name(npz_path.name + ".tmp.npz")
-    np.savez(tmp_npz, **final, **{f"init.{k}": v for k, v in initial.items() if ".eigvals" in k})
     tmp_json = json_path.with_name(json_path.name + ".tmp")
-    tmp_json.write_text(json.dumps(record, indent=1))
-    os.replace(tmp_npz, npz_path)
-    os.replace(tmp_json, json_path)
+    target = npz_path
+    try:
+        for path in (json_path, npz_path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(tmp_npz, **final, **{f"init.{k}": v for k, v in initial.items() if ".eigvals" in k})
+        target = json_path
+        tmp_json.write_text(json.dumps(record, indent=1))
+        os.replace(tmp_npz, npz_path)
+        os.replace(tmp_json, json_path)
+    except OSError as err:
+        for tmp in (tmp_npz, tmp_json):
+            tmp.unlink(missing_ok=True)
+        raise WriteError(err.errno, f"cannot write {target} ({err.strerror or err})") from None

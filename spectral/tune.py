@@ -1,34 +1,71 @@
-"""Learning-rate choice per scheme on a held-out validation split (never the test split).
+"""Learning rates chosen per scheme x family x dataset on a held-out validation split (never the test split).
 
-For each scheme and learning rate in the grid: train the perceptron (identity) and one ReLU network with
-`hidden` nodes for `epochs` epochs on (1 - validation_fraction) of the training split; the chosen rate
-maximises the mean of the two final validation accuracies. The output overlay keeps every other setting.
+For each dataset, family ("linear": the perceptron; "nonlinear": one E3 network with `hidden` nodes and the
+protocol's activation) and scheme: every rate of the grid trains `seeds` for `epochs` epochs on
+(1 - validation_fraction) of the training split, with the protocol's other choices; the score is the mean final
+validation accuracy over seeds. While the best rate sits at an end of the grid, the grid is extended by one x3 step
+on that side (at most `max_extensions` per side); a pick still at an end is reported as "edge", else "interior".
+The overlay sets `protocols.<name>.lr` keys "scheme/family/dataset".
 """
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 
-from . import data as data_mod
 from .ensemble import train_cell
-from .train import TrainConfig
+from .experiments import cell_config
+
+STEP = 3.0  # grid extension factor
 
 
-def tune_learning_rates(dataset, schemes, training, lrs, epochs, validation_fraction, hidden, seed, device="auto"):
-    """(grid DataFrame, {'training': {scheme: {..., 'lr': best}}})."""
-    n_in, n_out = data_mod.NUM_FEATURES[dataset], data_mod.NUM_CLASSES[dataset]
-    rows = []
-    for scheme in schemes:
-        hp = training[scheme]
-        for sizes, activation in (([n_in, n_out], "identity"), ([n_in, hidden, n_out], "relu")):
-            for lr in lrs:
-                cfg = TrainConfig(dataset=dataset, sizes=sizes, scheme=scheme, activation=activation, epochs=epochs,
-                                  batch_size=hp["batch_size"], optimizer=hp["optimizer"], lr=lr,
-                                  validation_fraction=validation_fraction, device=device)
-                record = train_cell(cfg, [seed], quiet=True)[0][0]
-                rows.append({"scheme": scheme, "sizes": "-".join(map(str, sizes)), "lr": lr,
-                             "val_accuracy": record["final_val_accuracy"]})
+def score(protocol: dict, dataset, experiment, n2, scheme, lr, epochs, seeds, validation_fraction, device, data):
+    """(mean validation accuracy, per-seed list, seconds) of one grid point; `data` is the config's data block."""
+    cfg = cell_config({**protocol, "epochs": epochs, "lr": {scheme: lr}}, dataset, experiment, scheme, n2,
+                      validation_fraction=validation_fraction, device=device, train_subset=data.get("train_subset"),
+                      test_subset=data.get("test_subset"), data_dir=data.get("dir"))
+    start = time.perf_counter()
+    records = [r for r, _, _ in train_cell(cfg, seeds, quiet=True)]
+    accs = [r["final_val_accuracy"] for r in records]
+    return sum(accs) / len(accs), accs, time.perf_counter() - start
+
+
+def tune_learning_rates(name: str, protocol: dict, schemes, datasets, lrs, epochs, seeds, validation_fraction, hidden,
+                        max_extensions=2, device="auto", data=None, log=print):
+    """(grid DataFrame, overlay {'protocols': {name: {'lr': {...}}}})."""
+    rows, picks = [], {}
+    for dataset in datasets:
+        for family, experiment, n2 in (("linear", "perceptron", 0), ("nonlinear", "nonlinear", hidden)):
+            for scheme in schemes:
+                tried = {}
+
+                def run(lr):
+                    mean, accs, seconds = score(protocol, dataset, experiment, n2, scheme, lr, epochs, seeds,
+                                                validation_fraction, device, data or {})
+                    tried[lr] = mean
+                    rows.append({"protocol": name, "dataset": dataset, "family": family, "scheme": scheme, "lr": lr,
+                                 "val_accuracy": mean, "val_accuracy_min": min(accs), "val_accuracy_max": max(accs),
+                                 "seeds": len(accs), "epochs": epochs, "seconds": seconds})
+                    log(f"{dataset} {family} {scheme} lr={lr:g}: validation accuracy {mean:.4f} ({seconds:.1f} s)")
+
+                for lr in sorted(lrs):
+                    run(lr)
+                low = high = 0
+                while True:
+                    best = max(tried, key=tried.get)
+                    if best == min(tried) and low < max_extensions:
+                        low += 1
+                        run(float(f"{best / STEP:.3g}"))
+                    elif best == max(tried) and high < max_extensions:
+                        high += 1
+                        run(float(f"{best * STEP:.3g}"))
+                    else:
+                        break
+                status = "interior" if min(tried) < best < max(tried) else "edge"
+                picks[f"{scheme}/{family}/{dataset}"] = float(best)
+                for row in rows:
+                    if (row["dataset"], row["family"], row["scheme"]) == (dataset, family, scheme):
+                        row["chosen"] = row["lr"] == best
+                        row["status"] = status
     grid = pd.DataFrame(rows)
-    best = grid.groupby(["scheme", "lr"])["val_accuracy"].mean().reset_index()
-    best = best.loc[best.groupby("scheme")["val_accuracy"].idxmax()]
-    overlay = {"training": {r.scheme: {**training[r.scheme], "lr": float(r.lr)} for r in best.itertuples()}}
-    return grid, overlay
+    return grid, {"protocols": {name: {"lr": picks}}}

@@ -18,7 +18,7 @@ def test_mean_ci_matches_scipy():
 
 
 def test_summary_groups_cells():
-    runs = pd.DataFrame({"dataset": "mnist", "experiment": "perceptron", "scheme": ["a", "a", "b"], "n2": 0,
+    runs = pd.DataFrame({"protocol": "paper", "dataset": "mnist", "experiment": "perceptron", "scheme": ["a", "a", "b"], "n2": 0,
                          "final_test_accuracy": [0.8, 0.9, 0.7], "trainable": [10, 10, 20]})
     s = summarize(runs).set_index("scheme")
     assert s.loc["a", "n"] == 2 and s.loc["a", "mean"] == pytest.approx(0.85) and s.loc["b", "trainable"] == 20
@@ -27,9 +27,9 @@ def test_summary_groups_cells():
 def test_weight_distances_see_shape_and_scale():
     """Raw distances see a scale change; standardised ones do not."""
     rng = np.random.default_rng(0)
-    ref = {("d", "direct-full", k): rng.normal(0, 1, 5000) for k in range(3)}
-    scaled = {("d", "spectral-eigvals", k): 3 * rng.normal(0, 1, 5000) for k in range(3)}
-    uniform = {("d", "direct-restricted", k): rng.uniform(-1, 1, 5000) for k in range(3)}
+    ref = {("p", "d", "direct-full", k): rng.normal(0, 1, 5000) for k in range(3)}
+    scaled = {("p", "d", "spectral-eigvals", k): 3 * rng.normal(0, 1, 5000) for k in range(3)}
+    uniform = {("p", "d", "direct-restricted", k): rng.uniform(-1, 1, 5000) for k in range(3)}
     table = weight_distances({**ref, **scaled, **uniform}).set_index(["scheme", "seed", "standardised"])
     assert table.loc[("spectral-eigvals", "pooled", False), "wasserstein"] > 1.0
     assert table.loc[("spectral-eigvals", "pooled", True), "wasserstein"] < 0.05
@@ -55,6 +55,7 @@ def test_pruning_by_eigenvalue_removes_smallest_first():
     by = rows.set_index(["order", "fraction_removed"])["test_accuracy"]
     assert by[("eigenvalue", 0.0)] == 1.0 and by[("eigenvalue", 0.5)] == 1.0
     assert by[("random", 0.5)] < 1.0
+    assert by[("magnitude", 0.0)] == 1.0  # every order starts from the intact network
     assert rows.set_index(["order", "fraction_removed"])["nodes_kept"][("random", 0.5)] == 10
 
 
@@ -64,3 +65,32 @@ def test_operator_table_identity():
     phi = op[op["matrix"] == "Phi"].pivot(index="row", columns="col", values="value").to_numpy()
     lam = op[op["matrix"] == "Lambda"].pivot(index="row", columns="col", values="value").to_numpy()
     np.testing.assert_allclose(a, phi @ lam @ np.linalg.inv(phi), atol=1e-12)
+
+
+def test_magnitude_order_removes_smallest_incoming_norm_first():
+    """Nodes with tiny incoming weights go first under "magnitude", whatever their eigenvalues say."""
+    torch.manual_seed(1)
+    n2 = 10
+    w1 = torch.randn(n2, 4)
+    w1[:5] *= 1e-3  # the five weakest incoming rows ...
+    w2 = torch.randn(3, n2)
+    x = torch.randn(300, 4)
+    y = (torch.relu(x @ w1.T) @ w2.T).argmax(1)
+    lam = np.linspace(1, 0.1, n2)  # ... have the largest |lambda|, so the eigenvalue order removes the strong ones
+    rows = pd.DataFrame(pruning_rows({"layer0.weight": w1.numpy(), "layer1.weight": w2.numpy(),
+                                      "layer0.eigvals_out": lam}, x, y, [0.5], seed=0))
+    by = rows.set_index("order")["test_accuracy"]
+    assert by["magnitude"] > 0.95 and by["eigenvalue"] < by["magnitude"]
+
+
+def test_run_rows_from_cli_records_classify_their_cell():
+    """A record without the workflow's cell key still gathers: experiment and N2 come from sizes and activation."""
+    from spectral.analysis import run_row
+    base = {"seed": 0, "trainable": 1, "final_train_accuracy": 0.9, "final_test_accuracy": 0.9,
+            "retracted_test_accuracy": None, "wall_time_s": 1.0, "device": "cpu", "strategy": {"name": "single"}}
+    settings = {"dataset": "mnist", "scheme": "spectral-eigvals", "eigvals": "per-node", "epochs": 1,
+                "optimizer": "adam", "lr": 0.1, "batch_size": 10}
+    for sizes, act, expected in (([784, 10], "identity", ("perceptron", 0)), ([784, 50, 10], "identity", ("telescopic", 50)),
+                                 ([784, 50, 10], "tanh", ("nonlinear", 50))):
+        row = run_row({**base, "settings": {**settings, "sizes": sizes, "activation": act}})
+        assert (row["experiment"], row["n2"]) == expected and row["protocol"] == "custom"

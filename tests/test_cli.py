@@ -19,9 +19,36 @@ def test_train_writes_records(tmp_path, capsys):
     assert "test accuracy" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("eigvals,extra,trainable", [("per-node", [], 784 + 16 + 10), ("per-layer", [], 784 + 32 + 10),
+                                                     ("out-only", ["--eigvals-in-value", "1"], 16 + 10)])
+def test_eigvals_flag_sets_the_layout(eigvals, extra, trainable, tmp_path):
+    out = tmp_path / eigvals
+    assert main(["train", "--sizes", "784,16,10", "--eigvals", eigvals, *extra, "--epochs", "1", "--train-subset", "500",
+                 "--test-subset", "100", "--out", str(out), "--quiet", "--threads", "1"]) == 0
+    record = json.loads((out / "seed0.json").read_text())
+    assert record["trainable"] == trainable and record["settings"]["eigvals"] == eigvals
+
+
+def test_full_disk_leaves_nothing_behind(tmp_path, capsys, monkeypatch):
+    """ENOSPC while the record is written: one line naming the file, status 1, no temporary or partial file."""
+    import errno
+    import json as json_mod
+
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    out = tmp_path / "run"
+    monkeypatch.setattr(json_mod, "dumps", no_space)  # the npz is written, then the JSON fails
+    rc = main(["train", "--epochs", "1", "--train-subset", "500", "--test-subset", "100", "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 1 and err.count("\n") == 1 and "seed0.json" in err and "No space left" in err, err
+    assert list(out.iterdir()) == []
+
+
 BAD = [
-    (["--dataset", "kmnist"], "dataset must be one of"), (["--scheme", "spectral"], "scheme must be one of"),
-    (["--activation", "gelu"], "activation must be one of"), (["--optimizer", "rmsprop"], "optimizer must be one of"),
+    (["--dataset", "kmnist"], "invalid choice: 'kmnist'"), (["--scheme", "spectral"], "invalid choice: 'spectral'"),
+    (["--activation", "gelu"], "invalid choice: 'gelu'"), (["--optimizer", "rmsprop"], "invalid choice: 'rmsprop'"),
+    (["--eigvals", "per-edge"], "invalid choice: 'per-edge'"), (["--eigvals-in-value", "1"], "only --eigvals out-only"),
     (["--sizes", "784,0,10"], "at least two positive"), (["--sizes", "784"], "at least two positive"),
     (["--sizes", "700,10"], "feature count"), (["--sizes", "784,12"], "class count"), (["--sizes", "a,b"], "integers"),
     (["--lr", "0"], "lr must be > 0"), (["--lr", "-0.1"], "lr must be > 0"), (["--epochs", "0"], "epochs must be >= 1"),
@@ -72,6 +99,6 @@ def test_module_entry_point_exit_code(tmp_path):
     """`python -m spectral` itself exits 2 without a traceback."""
     done = subprocess.run([sys.executable, "-m", "spectral", "train", "--scheme", "x", "--out", str(tmp_path / "o")],
                           capture_output=True, text=True)
-    assert done.returncode == 2 and "Traceback" not in done.stderr and done.stderr.startswith("error: scheme")
+    assert done.returncode == 2 and "Traceback" not in done.stderr and done.stderr.startswith("error: argument --scheme")
     done = subprocess.run([sys.executable, "-m", "spectral", "fetch-data", "kmnist"], capture_output=True, text=True)
     assert done.returncode == 2 and "dataset must be one of" in done.stderr

@@ -21,6 +21,12 @@ def copy_workflow(dest: Path) -> Path:
     return dest
 
 
+def deep_update(base: dict, overlay: dict) -> dict:
+    for key, value in overlay.items():
+        base[key] = deep_update(dict(base.get(key, {})), value) if isinstance(value, dict) else value
+    return base
+
+
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
     """Run config/smoke.yaml with the project's verified data as data.dir; returns (workdir, config, output)."""
@@ -33,57 +39,94 @@ def smoke(tmp_path_factory):
     assert done.returncode == 0, done.stderr[-3000:]
     report = subprocess.run(args + ["--report", "results/report.html"], cwd=work, capture_output=True, text=True)
     assert report.returncode == 0, report.stderr[-3000:]
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    config.update(smoke_cfg)
+    config = deep_update(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()), smoke_cfg)
     return work, config, done.stderr
 
 
+def expected_cells(cfg):
+    """Every (protocol, dataset, experiment, scheme, N2) the smoke DAG must train, derived from the config."""
+    def grid(protocols, datasets, schemes, sizes):
+        return {(p, d, e, s, n) for p in protocols for d in datasets for s in schemes
+                for e, ns in (("perceptron", [0]), ("telescopic", sizes), ("nonlinear", sizes)) for n in ns}
+    main = grid(cfg["run_protocols"], cfg["datasets"], cfg["schemes"], cfg["hidden_sizes"])
+    pr = cfg["pruning"]
+    c5 = {(pr["protocol"], d, "nonlinear", pr["scheme"], n) for d in cfg["datasets"] for n in pr["hidden_sizes"]}
+    sens = cfg["sensitivity"]
+    return main, c5, grid(sens["protocols"], sens["datasets"], sens["schemes"], sens["hidden_sizes"])
+
+
 def test_tables_are_well_formed(smoke):
-    """Every table has its columns and the row count the config implies."""
+    """Every table has its columns and the row count the config implies; protocols never mix."""
     work, cfg, _ = smoke
     t = work / "results" / "tables"
+    main, c5, _ = expected_cells(cfg)
     n_data, n_seeds, n_schemes, n_h = len(cfg["datasets"]), len(cfg["seeds"]), len(cfg["schemes"]), len(cfg["hidden_sizes"])
     runs = pd.read_csv(t / "runs.csv")
-    assert len(runs) == n_data * n_schemes * n_seeds * (1 + 2 * n_h)
+    assert len(runs) == n_seeds * len(main | c5)
+    assert set(zip(runs["protocol"], runs["dataset"], runs["experiment"], runs["scheme"], runs["n2"])) == main | c5
     assert runs["final_test_accuracy"].between(0, 1).all() and runs["wall_time_s"].gt(0).all()
-    assert {"dataset", "experiment", "scheme", "sizes", "n2", "activation", "seed", "trainable", "epochs",
-            "final_train_accuracy", "final_test_accuracy", "retracted_test_accuracy", "wall_time_s", "device"} <= set(runs)
-    e1 = runs[runs["experiment"] == "perceptron"].groupby("scheme")["trainable"].first().to_dict()
+    paper = runs[runs["protocol"] == "paper"]
+    e1 = paper[paper["experiment"] == "perceptron"].groupby("scheme")["trainable"].first().to_dict()
     assert e1 == {"spectral-eigvals": 794, "direct-restricted": 794, "direct-full": 7840, "spectral-eigvecs": 7840,
                   "spectral-full": 7840 + 794}
+    e3 = paper[(paper["experiment"] == "nonlinear") & (paper["n2"] == 10)].groupby("scheme")["trainable"].first()
+    assert e3["spectral-eigvals"] == e3["direct-restricted"] == 784 + 10 + 10  # per-node: one eigenvalue per node
+    assert set(paper["eigvals"]) == {"per-node"}
+    pruned = runs[runs["protocol"] == cfg["pruning"]["protocol"]]
+    assert set(pruned["eigvals"]) == {"out-only"} and (pruned["trainable"] == 784 * 50 + 50 * 10 + 50 + 10).all()
     tele = runs[runs["experiment"] == "telescopic"]
     assert tele["retracted_test_accuracy"].notna().all()
     summary = pd.read_csv(t / "summary.csv")
-    assert len(summary) == n_data * n_schemes * (1 + 2 * n_h) and (summary["n"] == n_seeds).all()
+    assert len(summary) == len(main | c5) and (summary["n"] == n_seeds).all()
     assert (summary["ci95_low"] <= summary["mean"]).all() and (summary["mean"] <= summary["ci95_high"]).all()
     dist = pd.read_csv(t / "weights_distance.csv")
     assert len(dist) == n_data * (n_schemes - 1) * (n_seeds + 1) * 2 and dist["wasserstein"].ge(0).all()
     eig = pd.read_csv(t / "eigenvalues.csv")
     assert len(eig) == n_data * 2 * n_seeds * (784 + 10)
     prune = pd.read_csv(t / "pruning.csv")
-    assert len(prune) == n_data * 2 * n_h * n_seeds * 2 * len(cfg["pruning"]["fractions"])
+    networks = n_seeds * (n_data * 2 * n_h + len(c5))
+    assert len(prune) == networks * 3 * len(cfg["pruning"]["fractions"])
+    assert set(prune["order"]) == {"eigenvalue", "magnitude", "random"}
     full = prune[prune["fraction_removed"] == 0]
-    assert (full.groupby(["dataset", "scheme", "n2", "seed"])["test_accuracy"].nunique() == 1).all()
+    assert (full.groupby(["protocol", "dataset", "scheme", "n2", "seed"])["test_accuracy"].nunique() == 1).all()
 
 
 def test_claims(smoke):
-    """claims.csv has one row per claim x dataset (x experiment x N2) and only the three verdicts."""
+    """claims.csv holds decided cells; claim_verdicts.csv one verdict per claim x dataset (+ all); claims.md leads with it."""
     work, cfg, _ = smoke
-    claims = pd.read_csv(work / "results" / "claims.csv")
+    cells = pd.read_csv(work / "results" / "claims.csv")
+    verdicts = pd.read_csv(work / "results" / "claim_verdicts.csv")
     n_data, n_h = len(cfg["datasets"]), len(cfg["hidden_sizes"])
-    assert claims["claim"].value_counts().to_dict() == {"C1": n_data * (1 + 2 * n_h), "C2": n_data * (1 + n_h),
-                                                        "C3": n_data, "C4": n_data}
-    assert set(claims["verdict"]) <= {"holds", "does not hold", "inconclusive"}
-    per_seed = claims["claim"] != "C4"  # C4 pools every seed and N2 of E2
-    assert (claims.loc[per_seed, "n"] == len(cfg["seeds"])).all()
-    assert (claims.loc[~per_seed, "n"] == len(cfg["seeds"]) * n_h).all()
-    assert "## C3" in (work / "results" / "claims.md").read_text()
+    counts = cells.groupby("claim").size().to_dict()
+    assert counts["C1"] == counts["C2@1pp"] == counts["C2-TOST@1pp"] == n_data * (1 + 2 * n_h)
+    assert counts["C3"] == n_data * 4 and counts["C4"] == n_data * 2
+    assert counts["C5"] == n_data * len(cfg["pruning"]["hidden_sizes"]) * 2
+    assert set(cells["verdict"]) <= {"holds", "does not hold", "inconclusive"}
+    assert set(verdicts["verdict"]) <= {"holds", "holds in part", "does not hold", "inconclusive"}
+    assert len(verdicts) == 8 * (n_data + 1)  # C1, C2 x 3 margins, TOST, C3, C4, C5
+    assert ((cells["p_for_holm"] >= cells["p_for"] - 1e-12) | cells["p_for"].isna()).all()
+    text = (work / "results" / "claims.md").read_text()
+    assert text.splitlines()[2].startswith("| protocol | claim | dataset | verdict")
+    assert "## Robustness across protocols" in text and "## C5 (pruning-2022)" in text
+
+
+def test_sensitivity(smoke):
+    """Every claim cell under every shipped protocol; the paper protocol's runs are shared with the main grid."""
+    work, cfg, log = smoke
+    sens = pd.read_csv(work / "results" / "tables" / "sensitivity.csv")
+    assert set(sens["protocol"]) == set(cfg["sensitivity"]["protocols"])
+    per = sens.groupby("protocol").size()
+    assert per.nunique() == 1  # the same cells under each protocol
+    runs = pd.read_csv(work / "results" / "sensitivity" / "runs.csv")
+    assert set(runs["eigvals"]) == {"per-node", "per-layer", "out-only"}
+    png = (work / "results" / "figures" / "sensitivity.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
 
 
 def test_figures_and_report(smoke):
     """Each figure is a non-trivial PNG and a PDF; the report embeds them."""
     work, _, _ = smoke
-    for name in ("fig1_operator", "fig2_linear", "fig3_nonlinear", "fig4_weights", "fig5_spectrum"):
+    for name in ("fig1_operator", "fig2_linear", "fig3_nonlinear", "fig4_weights", "fig5_spectrum", "sensitivity"):
         png = (work / "results" / "figures" / f"{name}.png").read_bytes()
         pdf = (work / "results" / "figures" / f"{name}.pdf").read_bytes()
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000, name
@@ -104,12 +147,12 @@ def test_provenance(smoke):
 
 
 def test_training_cells_ran_as_ensembles(smoke):
-    """Narrow cells used the batched ensemble: one job per cell, all seeds inside."""
+    """Narrow cells used the batched ensemble: one job per cell, all seeds inside, shared cells trained once."""
     work, cfg, log = smoke
     runs = pd.read_csv(work / "results" / "tables" / "runs.csv")
     assert set(runs["strategy"]) == {"batched"}
-    n_cells = len(cfg["datasets"]) * len(cfg["schemes"]) * (1 + 2 * len(cfg["hidden_sizes"]))
-    assert f"train_cell {n_cells}" in " ".join(log.split())  # Snakemake's job-count table
+    main, c5, sens = expected_cells(cfg)
+    assert f"train_cell {len(main | c5 | sens)}" in " ".join(log.split())  # Snakemake's job-count table
 
 
 def test_lint_is_clean():

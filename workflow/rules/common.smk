@@ -3,20 +3,37 @@ from snakemake.utils import validate
 
 validate(config, "../schemas/config.schema.yaml")
 
-import spectral.data
+import spectral.experiments
 
 ENV = "../../environment.yml"
-EXPERIMENTS = [e for e in ("perceptron", "telescopic", "nonlinear") if config["experiments"][e]]
+EXPERIMENTS = [e for e in spectral.experiments.EXPERIMENTS if config["experiments"][e]]
 FIGURES = ["fig1_operator", "fig2_linear", "fig3_nonlinear", "fig4_weights", "fig5_spectrum"]
 TABLES = ["runs", "summary", "weights_distance", "weights_hist", "eigenvalues", "pruning", "operator"]
 SPECTRAL_SCHEMES = [s for s in ("spectral-eigvals", "spectral-full") if s in config["schemes"]]
 E4_SCHEMES = [s for s in ("spectral-eigvals", "direct-restricted", "direct-full", "spectral-full", "spectral-eigvecs") if s in config["schemes"]]
+SENSITIVITY = config["sensitivity"]
+PRUNING = config["pruning"]
+ALL_PROTOCOLS = sorted(set(config["run_protocols"]) | set(SENSITIVITY["protocols"]) | {PRUNING["protocol"], config["tune"]["protocol"]})
+ALL_DATASETS = sorted(set(config["datasets"]) | set(SENSITIVITY["datasets"]))
+ALL_SCHEMES = sorted(set(config["schemes"]) | set(SENSITIVITY["schemes"]) | {PRUNING["scheme"]})
+
+
+def is_defined(protocol):
+    return protocol in config["protocols"]
+
+
+_undefined = [p for p in ALL_PROTOCOLS if not is_defined(p)]
+if _undefined:
+    raise ValueError(f"protocols {_undefined} are named (run_protocols, sensitivity, pruning or tune) but not defined under protocols")
+if PRUNING["claim_fraction"] not in PRUNING["fractions"]:
+    raise ValueError(f"pruning.claim_fraction {PRUNING['claim_fraction']} must be one of pruning.fractions {PRUNING['fractions']}")
 
 
 wildcard_constraints:
-    dataset="|".join(config["datasets"]),
+    protocol="|".join(ALL_PROTOCOLS),
+    dataset="|".join(ALL_DATASETS),
     experiment="perceptron|telescopic|nonlinear",
-    scheme="|".join(config["schemes"]),
+    scheme="|".join(ALL_SCHEMES),
     n2=r"\d+",
     seed=r"\d+",
 
@@ -25,48 +42,74 @@ def is_enabled(experiment):
     return experiment in EXPERIMENTS
 
 
-def get_n2s(experiment):
+def get_n2s(experiment, hidden_sizes=None):
     """N2 values of an experiment; 0 stands for 'no hidden layer' (the perceptron)."""
-    return [0] if experiment == "perceptron" else config["hidden_sizes"]
+    return [0] if experiment == "perceptron" else (hidden_sizes or config["hidden_sizes"])
 
 
 def get_cells():
-    """(dataset, experiment, scheme, n2) of every training cell."""
-    return [(d, e, s, n) for d in config["datasets"] for e in EXPERIMENTS for s in config["schemes"] for n in get_n2s(e)]
+    """(protocol, dataset, experiment, scheme, n2) of every training cell of `all` (the C5 networks included)."""
+    main = [(p, d, e, s, n) for p in config["run_protocols"] for d in config["datasets"] for e in EXPERIMENTS
+            for s in config["schemes"] for n in get_n2s(e)]
+    return main + get_pruning_cells()
 
 
-def get_run_records(ext="json", experiments=None, schemes=None):
-    """Per-seed run files of the selected experiments and schemes."""
-    return [f"results/runs/{d}/{e}/{s}/n{n}/seed{k}.{ext}" for d, e, s, n in get_cells()
+def get_pruning_cells():
+    """The C5 networks: the pruning protocol's nonlinear networks of the pruning scheme."""
+    return [(PRUNING["protocol"], d, "nonlinear", PRUNING["scheme"], n) for d in config["datasets"]
+            for n in PRUNING["hidden_sizes"]]
+
+
+def get_sensitivity_cells():
+    return [(p, d, e, s, n) for p in SENSITIVITY["protocols"] for d in SENSITIVITY["datasets"]
+            for e in spectral.experiments.EXPERIMENTS for s in SENSITIVITY["schemes"]
+            for n in get_n2s(e, SENSITIVITY["hidden_sizes"])]
+
+
+def get_run_records(ext="json", experiments=None, schemes=None, cells=None):
+    """Per-seed run files of the selected cells (default: get_cells()), experiments and schemes."""
+    cells = get_cells() if cells is None else cells
+    return [f"results/runs/{p}/{d}/{e}/{s}/n{n}/seed{k}.{ext}" for p, d, e, s, n in cells
             if (experiments is None or e in experiments) and (schemes is None or s in schemes) for k in config["seeds"]]
 
 
-def get_sizes(wildcards):
-    n_in, n_out = spectral.data.NUM_FEATURES[wildcards.dataset], spectral.data.NUM_CLASSES[wildcards.dataset]
-    n2 = int(wildcards.n2)
-    return [n_in, n_out] if wildcards.experiment == "perceptron" else [n_in, n2, n_out]
+def get_npz_keys(experiment, schemes, cells=None):
+    """(protocol, dataset, scheme, n2, seed) of each file of get_run_records('npz', [experiment], schemes, cells)."""
+    cells = get_cells() if cells is None else cells
+    return [(p, d, s, n, k) for p, d, e, s, n in cells if e == experiment and s in schemes for k in config["seeds"]]
 
 
-def get_activation(wildcards):
-    return {"perceptron": "identity", "telescopic": "identity"}.get(wildcards.experiment, config["nonlinear_activation"])
+def get_pruning_sources():
+    """Networks pruned in E5: the C5 networks and, as an exploratory panel, the main protocols' spectral E3 ones."""
+    main = [c for c in get_main_protocol_cells() if c[2] == "nonlinear" and c[3] in SPECTRAL_SCHEMES]
+    return main + [c for c in get_pruning_cells() if c not in main]
+
+
+def get_main_protocol_cells():
+    return [c for c in get_cells() if c[0] in config["run_protocols"]]
+
+
+def get_train_config(wildcards):
+    """TrainConfig of one cell: the protocol's choices plus the run-wide settings."""
+    return spectral.experiments.cell_config(
+        config["protocols"][wildcards.protocol], wildcards.dataset, wildcards.experiment, wildcards.scheme,
+        int(wildcards.n2), validation_fraction=config["validation_fraction"],
+        train_subset=config["data"]["train_subset"], test_subset=config["data"]["test_subset"],
+        order_seed=config["ensemble"]["order_seed"], device=config["device"], data_dir=config["data"]["dir"])
 
 
 def get_train_settings(wildcards):
-    """TrainConfig keyword arguments of one cell."""
-    hp = config["training"][wildcards.scheme]
-    return dict(dataset=wildcards.dataset, sizes=get_sizes(wildcards), scheme=wildcards.scheme,
-                activation=get_activation(wildcards), epochs=hp["epochs"], batch_size=hp["batch_size"],
-                optimizer=hp["optimizer"], lr=hp["lr"], validation_fraction=config["validation_fraction"],
-                train_subset=config["data"]["train_subset"], test_subset=config["data"]["test_subset"],
-                order_seed=config["ensemble"]["order_seed"], device=config["device"], data_dir=config["data"]["dir"])
+    """TrainConfig keyword arguments of one cell (a plain dict, so Snakemake reruns a job when one changes)."""
+    import dataclasses
+    return dataclasses.asdict(get_train_config(wildcards))
 
 
 def get_train_cost(wildcards):
     """Multiply-adds of one seed's training: 3 x (forward) per sample per epoch (the backward is ~2 forwards)."""
-    sizes = get_sizes(wildcards)
+    cfg = get_train_config(wildcards)
     n_train = config["data"]["train_subset"] or 60000
-    macs = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
-    return 3 * macs * n_train * config["training"][wildcards.scheme]["epochs"]
+    macs = sum(a * b for a, b in zip(cfg.sizes[:-1], cfg.sizes[1:]))
+    return 3 * macs * n_train * cfg.epochs
 
 
 def get_train_runtime(wildcards):
@@ -76,7 +119,7 @@ def get_train_runtime(wildcards):
 
 def get_train_mem(wildcards):
     """MB: the data on the device, S copies of the model with Adam state, activations of S batches."""
-    sizes = get_sizes(wildcards)
+    sizes = get_train_config(wildcards).sizes
     params = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
     return 2000 + int(len(config["seeds"]) * params * 4 * 6 / 1e6)
 
@@ -89,15 +132,25 @@ def get_figures():
     return [f"results/figures/{f}.{ext}" for f in FIGURES for ext in ("png", "pdf")]
 
 
+def get_sensitivity_outputs():
+    return ["results/tables/sensitivity.csv", "results/tables/sensitivity_verdicts.csv",
+            "results/figures/sensitivity.png", "results/figures/sensitivity.pdf"]
+
+
+def get_claims_inputs(wildcards):
+    inputs = {"runs": "results/tables/runs.csv", "distance": "results/tables/weights_distance.csv",
+              "pruning": "results/tables/pruning.csv"}
+    if SENSITIVITY["enabled"]:
+        inputs["sensitivity"] = "results/tables/sensitivity.csv"
+        inputs["sensitivity_verdicts"] = "results/tables/sensitivity_verdicts.csv"
+    return inputs
+
+
 def get_final_output():
-    return get_tables() + get_figures() + ["results/claims.csv", "results/claims.md", "results/provenance.json",
-                                           "results/figures/README.md"]
+    outputs = get_tables() + get_figures() + ["results/claims.csv", "results/claims.md", "results/claim_verdicts.csv",
+                                              "results/provenance.json", "results/figures/README.md"]
+    return outputs + (get_sensitivity_outputs() if SENSITIVITY["enabled"] else [])
 
 
-def get_npz_keys(experiment, schemes):
-    """(dataset, scheme, n2, seed) of each run file listed by get_run_records(ext='npz', ...), in the same order."""
-    return [(d, s, n, k) for d, e, s, n in get_cells() if e == experiment and s in schemes for k in config["seeds"]]
-
-
-def get_test_data_inputs():
-    return expand("resources/data/{dataset}/sources.json", dataset=config["datasets"])
+def get_test_data_inputs(datasets=None):
+    return expand("resources/data/{dataset}/sources.json", dataset=datasets or config["datasets"])

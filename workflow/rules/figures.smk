@@ -9,6 +9,7 @@ rule fig1_operator:
         pdf="results/figures/fig1_operator.pdf",
     params:
         plot="fig1_operator",
+        protocol=config["run_protocols"][0],
     log:
         "logs/figures/fig1_operator.log",
     threads: 1
@@ -29,6 +30,7 @@ rule fig2_linear:
         pdf="results/figures/fig2_linear.pdf",
     params:
         plot="fig2_linear",
+        protocol=config["run_protocols"][0],
     log:
         "logs/figures/fig2_linear.log",
     threads: 1
@@ -49,6 +51,7 @@ rule fig3_nonlinear:
         pdf="results/figures/fig3_nonlinear.pdf",
     params:
         plot="fig3_nonlinear",
+        protocol=config["run_protocols"][0],
     log:
         "logs/figures/fig3_nonlinear.log",
     threads: 1
@@ -69,6 +72,7 @@ rule fig4_weights:
         pdf="results/figures/fig4_weights.pdf",
     params:
         plot="fig4_weights",
+        protocol=config["run_protocols"][0],
     log:
         "logs/figures/fig4_weights.log",
     threads: 1
@@ -90,6 +94,7 @@ rule fig5_spectrum:
         pdf="results/figures/fig5_spectrum.pdf",
     params:
         plot="fig5_spectrum",
+        protocol=None,  # the exploratory curves of the main protocol and the C5 networks side by side
     log:
         "logs/figures/fig5_spectrum.log",
     threads: 1

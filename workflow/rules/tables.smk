@@ -21,12 +21,12 @@ rule gather_runs:
 
 rule weight_tables:
     input:
-        get_run_records("npz", ["perceptron"], E4_SCHEMES),
+        get_run_records("npz", ["perceptron"], E4_SCHEMES, get_main_protocol_cells()),
     output:
         distance="results/tables/weights_distance.csv",
         hist="results/tables/weights_hist.csv",
     params:
-        run_keys=get_npz_keys("perceptron", E4_SCHEMES),
+        run_keys=get_npz_keys("perceptron", E4_SCHEMES, get_main_protocol_cells()),
     log:
         "logs/tables/weight_tables.log",
     threads: 1
@@ -41,11 +41,11 @@ rule weight_tables:
 
 rule eigenvalue_table:
     input:
-        get_run_records("npz", ["perceptron"], SPECTRAL_SCHEMES),
+        get_run_records("npz", ["perceptron"], SPECTRAL_SCHEMES, get_main_protocol_cells()),
     output:
         "results/tables/eigenvalues.csv",
     params:
-        run_keys=get_npz_keys("perceptron", SPECTRAL_SCHEMES),
+        run_keys=get_npz_keys("perceptron", SPECTRAL_SCHEMES, get_main_protocol_cells()),
     log:
         "logs/tables/eigenvalue_table.log",
     threads: 1
@@ -60,14 +60,14 @@ rule eigenvalue_table:
 
 rule pruning_table:
     input:
-        arrays=get_run_records("npz", ["nonlinear"], SPECTRAL_SCHEMES),
+        arrays=get_run_records("npz", cells=get_pruning_sources()),
         data=get_test_data_inputs(),
     output:
         "results/tables/pruning.csv",
     params:
-        run_keys=get_npz_keys("nonlinear", SPECTRAL_SCHEMES),
-        fractions=config["pruning"]["fractions"],
-        activation=config["nonlinear_activation"],
+        run_keys=get_npz_keys("nonlinear", SPECTRAL_SCHEMES + [PRUNING["scheme"]], get_pruning_sources()),
+        fractions=PRUNING["fractions"],
+        activations={p: config["protocols"][p]["nonlinear_activation"] for p in ALL_PROTOCOLS},
         test_subset=config["data"]["test_subset"],
         data_dir=config["data"]["dir"],
     log:
@@ -102,13 +102,15 @@ rule operator_table:
 
 rule claims:
     input:
-        runs="results/tables/runs.csv",
-        distance="results/tables/weights_distance.csv",
+        unpack(get_claims_inputs),
     output:
         csv=report("results/claims.csv", caption="../report/claims.rst", category="Claims"),
         md="results/claims.md",
+        verdicts=report("results/claim_verdicts.csv", caption="../report/claim_verdicts.rst", category="Claims"),
     params:
-        margin=config["claims"]["margin"],
+        protocols=config["run_protocols"],
+        claims=config["claims"],
+        pruning=PRUNING,
     log:
         "logs/claims.log",
     threads: 1

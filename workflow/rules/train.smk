@@ -1,20 +1,20 @@
-# Training cells: one job trains every seed of (dataset, experiment, scheme, N2) and writes per-seed records.
+# Training cells: one job trains every seed of (protocol, dataset, experiment, scheme, N2), per-seed records.
 
 
 rule train_cell:
     input:
         "resources/data/{dataset}/sources.json",
     output:
-        records=expand("results/runs/{{dataset}}/{{experiment}}/{{scheme}}/n{{n2}}/seed{seed}.json", seed=config["seeds"]),
-        arrays=expand("results/runs/{{dataset}}/{{experiment}}/{{scheme}}/n{{n2}}/seed{seed}.npz", seed=config["seeds"]),
+        records=expand("results/runs/{{protocol}}/{{dataset}}/{{experiment}}/{{scheme}}/n{{n2}}/seed{seed}.json", seed=config["seeds"]),
+        arrays=expand("results/runs/{{protocol}}/{{dataset}}/{{experiment}}/{{scheme}}/n{{n2}}/seed{seed}.npz", seed=config["seeds"]),
     params:
         settings=get_train_settings,
         seeds=config["seeds"],
         strategy=config["ensemble"]["strategy"],
     log:
-        "logs/train/{dataset}/{experiment}/{scheme}/n{n2}.log",
+        "logs/train/{protocol}/{dataset}/{experiment}/{scheme}/n{n2}.log",
     benchmark:
-        "results/benchmarks/jobs/{dataset}/{experiment}/{scheme}/n{n2}.tsv"
+        "results/benchmarks/jobs/{protocol}/{dataset}/{experiment}/{scheme}/n{n2}.tsv"
     threads: config["threads"]
     resources:
         mem_mb=get_train_mem,

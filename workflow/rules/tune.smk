@@ -1,29 +1,48 @@
 # Opt-in learning-rate tuning on a validation split (never the test split): `snakemake tune --cores N`.
 
 
-rule tune:
+rule tune_protocol:
     input:
-        expand("resources/data/{dataset}/sources.json", dataset=config["tune"]["dataset"]),
+        get_test_data_inputs(config["tune"]["datasets"]),
     output:
-        grid="results/tune/grid.csv",
-        lrs="results/tune/lr.yaml",
+        grid="results/tune/{protocol}/grid.csv",
+        lrs="results/tune/{protocol}/lr.yaml",
     params:
-        dataset=config["tune"]["dataset"],
+        protocol=lambda wildcards: config["protocols"][wildcards.protocol],
         schemes=config["schemes"],
-        training=config["training"],
-        lrs=config["tune"]["lrs"],
-        epochs=config["tune"]["epochs"],
-        validation_fraction=config["tune"]["validation_fraction"],
-        hidden=config["tune"]["hidden"],
-        seed=config["seeds"][0],
+        settings={k: v for k, v in config["tune"].items() if k != "protocol"},
+        data=config["data"],
         device=config["device"],
     log:
-        "logs/tune.log",
+        "logs/tune/{protocol}.log",
+    benchmark:
+        "results/benchmarks/tune/{protocol}.tsv"
     threads: config["threads"]
     resources:
         mem_mb=4000,
-        runtime=120,
+        runtime=600,
     conda:
         ENV
     script:
         "../scripts/tune.py"
+
+
+rule tune_curves:
+    input:
+        "results/tune/{protocol}/grid.csv",
+    output:
+        png=report("results/tune/{protocol}/curves.png", caption="../report/tune.rst", category="Tuning"),
+        pdf="results/tune/{protocol}/curves.pdf",
+    params:
+        plot="fig_tuning",
+        protocol=None,
+    log:
+        "logs/tune/{protocol}_curves.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../scripts/plot.py"

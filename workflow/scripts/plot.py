@@ -1,4 +1,7 @@
-"""Draw one figure (params.plot names the function in spectral.plots) from its input tables."""
+"""Draw one figure (params.plot names the function in spectral.plots) from its input tables.
+
+Tables with a protocol column are restricted to params.protocol (the main protocol) when one is given.
+"""
 import sys
 
 import pandas as pd
@@ -7,4 +10,6 @@ from spectral import plots
 
 sys.stderr = open(snakemake.log[0], "w")
 tables = [pd.read_csv(path) for path in snakemake.input]
+protocol = snakemake.params.protocol
+tables = [t[t["protocol"] == protocol] if protocol and "protocol" in t else t for t in tables]
 getattr(plots, snakemake.params.plot)(*tables, snakemake.output.png, snakemake.output.pdf)

@@ -1,0 +1,80 @@
+"""Training cells and protocols: the one place that turns (protocol, dataset, experiment, scheme, N2) into a run.
+
+Experiments (Giambagli et al. 2021, Figs 2-3):
+- "perceptron": input -> classes, identity (N2 = 0 stands for "no hidden layer").
+- "telescopic": input -> N2 -> classes with identity activations, retracted to a perceptron after training.
+- "nonlinear": input -> N2 -> classes with the protocol's `nonlinear_activation`.
+Families group experiments for learning rates: "linear" (perceptron, telescopic) and "nonlinear".
+
+A protocol is a named set of choices (config/config.yaml, `protocols:`): eigenvalue layout (`eigvals`), the
+initialisation (`init`, SpectralInit fields), `nonlinear_activation`, `optimizer`, `batch_size`, `epochs`, and a
+learning-rate table `lr` whose keys are `scheme`, `scheme/family` or `scheme/family/dataset`; the most specific key
+present wins, so a tuned overlay can refine one scheme on one dataset without restating the rest.
+"""
+from __future__ import annotations
+
+from . import data as data_mod
+from .train import TrainConfig
+
+EXPERIMENTS = ("perceptron", "telescopic", "nonlinear")
+FAMILIES = {"perceptron": "linear", "telescopic": "linear", "nonlinear": "nonlinear"}
+PROTOCOL_KEYS = ("eigvals", "init", "nonlinear_activation", "optimizer", "batch_size", "epochs", "lr")
+
+
+def check_experiment(experiment: str) -> str:
+    if experiment not in EXPERIMENTS:
+        raise ValueError(f"experiment must be one of {EXPERIMENTS}, got {experiment!r}")
+    return experiment
+
+
+def cell_sizes(dataset: str, experiment: str, n2: int) -> list[int]:
+    """Layer sizes of a cell; the perceptron has no hidden layer and takes n2 = 0."""
+    n_in, n_out = data_mod.NUM_FEATURES[data_mod.check_dataset(dataset)], data_mod.NUM_CLASSES[dataset]
+    if check_experiment(experiment) == "perceptron":
+        if n2 != 0:
+            raise ValueError(f"the perceptron has no hidden layer: N2 must be 0, got {n2!r}")
+        return [n_in, n_out]
+    if n2 < 1:
+        raise ValueError(f"{experiment} needs a hidden layer: N2 must be >= 1, got {n2!r}")
+    return [n_in, n2, n_out]
+
+
+def cell_activation(experiment: str, nonlinear_activation: str) -> str:
+    return nonlinear_activation if check_experiment(experiment) == "nonlinear" else "identity"
+
+
+def classify(sizes, activation: str) -> tuple[str, int]:
+    """(experiment, N2) of a run from its sizes and activation: the inverse of cell_sizes/cell_activation."""
+    if len(sizes) == 2:
+        return "perceptron", 0
+    if len(sizes) != 3:
+        raise ValueError(f"the experiments have one or two layers, got sizes {list(sizes)!r}")
+    return ("telescopic" if activation == "identity" else "nonlinear"), int(sizes[1])
+
+
+def learning_rate(lr: dict, scheme: str, experiment: str, dataset: str) -> float:
+    """The most specific of lr['scheme/family/dataset'], lr['scheme/family'], lr['scheme']."""
+    family = FAMILIES[check_experiment(experiment)]
+    for key in (f"{scheme}/{family}/{dataset}", f"{scheme}/{family}", scheme):
+        if key in lr:
+            return float(lr[key])
+    raise ValueError(f"the protocol's lr table has no rate for {scheme!r} ({family}, {dataset}); "
+                     f"add one of {scheme!r}, {scheme + '/' + family!r}")
+
+
+def check_protocol(name: str, protocol: dict) -> dict:
+    missing = [k for k in PROTOCOL_KEYS if k not in protocol]
+    if missing:
+        raise ValueError(f"protocol {name!r} lacks {missing!r}")
+    return protocol
+
+
+def cell_config(protocol: dict, dataset: str, experiment: str, scheme: str, n2: int, **run) -> TrainConfig:
+    """TrainConfig of one cell under `protocol`; `run` holds the protocol-independent settings (subsets, device...)."""
+    check_protocol("?", protocol)
+    init = {k: v for k, v in protocol["init"].items() if v is not None}
+    return TrainConfig(dataset=dataset, sizes=cell_sizes(dataset, experiment, n2), scheme=scheme,
+                       eigvals=protocol["eigvals"], init=init,
+                       activation=cell_activation(experiment, protocol["nonlinear_activation"]),
+                       epochs=protocol["epochs"], batch_size=protocol["batch_size"], optimizer=protocol["optimizer"],
+                       lr=learning_rate(protocol["lr"], scheme, experiment, dataset), **run)

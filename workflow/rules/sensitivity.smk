@@ -1,0 +1,82 @@
+# Sensitivity: every claim cell re-run under every shipped protocol on a smaller grid (`snakemake sensitivity`).
+
+
+rule sensitivity_runs:
+    input:
+        get_run_records(cells=get_sensitivity_cells()),
+    output:
+        runs="results/sensitivity/runs.csv",
+        summary="results/sensitivity/summary.csv",
+    log:
+        "logs/sensitivity/runs.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        ENV
+    script:
+        "../scripts/gather_runs.py"
+
+
+rule sensitivity_weights:
+    input:
+        get_run_records("npz", ["perceptron"], E4_SCHEMES, get_sensitivity_cells()),
+    output:
+        distance="results/sensitivity/weights_distance.csv",
+        hist="results/sensitivity/weights_hist.csv",
+    params:
+        run_keys=get_npz_keys("perceptron", E4_SCHEMES, get_sensitivity_cells()),
+    log:
+        "logs/sensitivity/weights.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    conda:
+        ENV
+    script:
+        "../scripts/weight_tables.py"
+
+
+rule sensitivity_claims:
+    input:
+        runs="results/sensitivity/runs.csv",
+        distance="results/sensitivity/weights_distance.csv",
+    output:
+        cells="results/tables/sensitivity.csv",
+        verdicts="results/tables/sensitivity_verdicts.csv",
+    params:
+        protocols=SENSITIVITY["protocols"],
+        claims=config["claims"],
+    log:
+        "logs/sensitivity/claims.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../scripts/sensitivity.py"
+
+
+rule fig_sensitivity:
+    input:
+        "results/tables/sensitivity.csv",
+    output:
+        png=report("results/figures/sensitivity.png", caption="../report/sensitivity.rst", category="Figures"),
+        pdf="results/figures/sensitivity.pdf",
+    params:
+        plot="fig_sensitivity",
+        protocol=None,
+    log:
+        "logs/figures/sensitivity.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../scripts/plot.py"
