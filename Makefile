@@ -1,14 +1,15 @@
 # spectral-repro: `make test` sets up (venv + verified data) and runs every test; `make reproduce CORES=N` runs the paper.
 SHELL := /bin/bash
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
 CORES ?= 2
 CONFIG ?= config/config.yaml
+TARGET ?=
 DATA := resources/data
 DATA_STAMPS := $(DATA)/mnist/.verified $(DATA)/fashion-mnist/.verified
 
-.PHONY: setup data test test-cluster reproduce quick smoke lint bench bench-micro clean
+.PHONY: setup data test test-cluster reproduce quick smoke sensitivity tune lint bench bench-micro clean
 
 setup: $(BIN)/.installed data
 
@@ -38,14 +39,27 @@ test-cluster: setup
 lint: setup
 	$(BIN)/snakemake --lint --cores 1
 
+# Resumable: a run killed in any way (kill -9, power loss, session end) is resumed by the same command. flock makes
+# sure no other `make reproduce` works in this directory, so the stale Snakemake lock can be removed safely; then
+# --rerun-incomplete redoes the jobs that were cut off and keeps every finished one.
 reproduce: setup
-	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG)
+	@mkdir -p .snakemake
+	flock --nonblock --conflict-exit-code 75 .snakemake/make-reproduce.lock bash -c '\
+	    $(BIN)/snakemake $(TARGET) --unlock --cores 1 --configfile $(CONFIG) >/dev/null && \
+	    $(BIN)/snakemake $(TARGET) --cores $(CORES) --rerun-incomplete --configfile $(CONFIG)' \
+	    || { rc=$$?; [[ $$rc == 75 ]] && echo "error: another make reproduce is running in $(CURDIR)" >&2; exit $$rc; }
 
 quick:
 	$(MAKE) reproduce CONFIG=config/quick.yaml
 
 smoke:
 	$(MAKE) reproduce CONFIG=config/smoke.yaml
+
+sensitivity:
+	$(MAKE) reproduce TARGET=sensitivity
+
+tune:
+	$(MAKE) reproduce TARGET=tune
 
 # Every speed figure, including the quick config timed three ways (about 50 min on 2 cores); bench-micro skips that.
 bench: setup

@@ -172,3 +172,28 @@ def test_bad_config_stops_before_any_job(overlay, message, tmp_path):
     output = done.stdout + done.stderr  # snakemake prints the validation error on stdout under -n
     assert done.returncode != 0 and message in output, output[-2000:]
     assert not (work / "results").exists()
+
+
+def test_reproduce_resumes_after_kill_9(tmp_path):
+    """A run killed with SIGKILL leaves Snakemake's lock; `make reproduce` removes it and finishes the run."""
+    import os
+    import signal
+    import time
+    work = copy_workflow(tmp_path)
+    (work / "data.yaml").write_text(yaml.safe_dump({"data": {"dir": str(ROOT / "resources" / "data"),
+                                                             "train_subset": 500, "test_subset": 200}}))
+    target = "results/runs/paper/mnist/perceptron/direct-full/n0/seed1.json"
+    args = [SNAKEMAKE, target, "--cores", "1", "--configfile", "config/smoke.yaml", "data.yaml"]
+    proc = subprocess.Popen(args, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while not list((work / ".snakemake" / "locks").glob("*")) and time.time() < deadline:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    stale = subprocess.run(args, cwd=work, capture_output=True, text=True)
+    assert stale.returncode != 0 and "LockException" in stale.stdout + stale.stderr
+    done = subprocess.run(["make", "-f", str(ROOT / "Makefile"), "-o", "setup", "reproduce", f"VENV={ROOT / '.venv'}",
+                           "CORES=1", "CONFIG=config/smoke.yaml data.yaml", f"TARGET={target}"], cwd=work,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads((work / target).read_text())["seed"] == 1
