@@ -6,10 +6,11 @@ BIN := $(VENV)/bin
 CORES ?= 2
 CONFIG ?= config/config.yaml
 TARGET ?=
+NAME = $(shell sed -n 's/^name: *\([a-z0-9-]*\).*/\1/p' $(CONFIG) | head -1)
 DATA := resources/data
 DATA_STAMPS := $(DATA)/mnist/.verified $(DATA)/fashion-mnist/.verified
 
-.PHONY: setup data test test-cluster reproduce quick smoke sensitivity tune lint bench bench-micro clean
+.PHONY: setup data test test-cluster reproduce quick smoke sensitivity tune compare publish lint bench bench-micro clean
 
 setup: $(BIN)/.installed data
 
@@ -57,6 +58,15 @@ smoke:
 
 sensitivity:
 	$(MAKE) reproduce TARGET=sensitivity
+
+# Is my run (output/<name>) the same as the published reference (results/<name>)? Exit 0 same, 1 different.
+compare: setup
+	$(BIN)/python -m spectral compare results/$(NAME) output/$(NAME)
+
+# Copy a finished run's published outputs into results/<name> (maintainers: the committed reference).
+publish: setup
+	$(BIN)/snakemake --cores 1 --configfile $(CONFIG) --report output/$(NAME)/report.html
+	$(BIN)/python -m spectral publish output/$(NAME) results/$(NAME)
 
 tune:
 	$(MAKE) reproduce TARGET=tune

@@ -1,6 +1,6 @@
 """Speed benchmarks of spectral-repro (issue: seed ensembles, spectral-layer overhead, share of GEMM peak).
 
-Prints every figure and writes results/benchmarks/*.csv and results/benchmarks/bench.png. Medians of repeated
+Prints every figure and writes output/benchmarks/*.csv and output/benchmarks/bench.png. Medians of repeated
 runs; every ratio is measured within this one run, on this machine. Not a test: nothing here asserts a time.
 
     python benchmarks/bench.py                 # micro-benchmarks (a few minutes on 2 cores)
@@ -31,7 +31,7 @@ from spectral.ensemble import train_sequential, train_batched  # noqa: E402
 from spectral.layers import SpectralLinear  # noqa: E402
 from spectral.train import Data, TrainConfig  # noqa: E402
 
-OUT = ROOT / "results" / "benchmarks"
+OUT = ROOT / "output" / "benchmarks"
 
 
 def step_flops(sizes, samples: int) -> float:
@@ -107,6 +107,22 @@ def bench_ensembles(peak: float, repeats: int, n_train: int = 20000) -> pd.DataF
     return pd.DataFrame(rows)
 
 
+def bench_one_member(peak: float, repeats: int, n_train: int = 20000) -> pd.DataFrame:
+    """One seed, 2 epochs: the single-model loop (train_single) against a one-member stack (train_batched).
+
+    Decides whether one training loop can serve both: if the stack costs nothing, train_single could go.
+    """
+    rows, data = [], synthetic_data(n_train)
+    for sizes, act in (([784, 10], "identity"), ([784, 100, 10], "relu"), ([784, 1000, 10], "relu")):
+        for scheme in ("spectral-eigvals", "direct-full"):
+            cfg = TrainConfig(sizes=sizes, scheme=scheme, activation=act, epochs=2, batch_size=300)
+            single = median_time(lambda: train_sequential(cfg, [0], data, quiet=True), repeats, warmup=1)
+            stack = median_time(lambda: train_batched(cfg, [0], data, quiet=True), repeats, warmup=1)
+            rows.append({"sizes": "-".join(map(str, sizes)), "scheme": scheme, "single_loop_s": single,
+                         "one_member_stack_s": stack, "stack_over_single": stack / single})
+    return pd.DataFrame(rows)
+
+
 def bench_large_batches(peak: float, repeats: int, n_train: int = 12000, n_test: int = 1000) -> pd.DataFrame:
     """Share of GEMM peak of whole training epochs (one seed) at N2 >= 500 and batch >= 512.
 
@@ -145,7 +161,7 @@ def run_quick(cores: int, strategy: str, seeds=None, until_training: bool = Fals
         subprocess.run(args + (["--until", "train_cell"] if until_training else []), cwd=work, check=True,
                        capture_output=True)
         elapsed = time.perf_counter() - t0
-        runs = None if until_training else pd.read_csv(work / "results" / "tables" / "runs.csv")
+        runs = None if until_training else pd.read_csv(work / "output" / "quick" / "tables" / "runs.csv")
         return elapsed, runs
 
 
@@ -176,6 +192,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--workflow", action="store_true", help="also time the quick config before/after")
     parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--only", choices=("layers", "ensembles", "large_batches", "one_member"),
+                        help="run this micro-benchmark alone")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -183,8 +201,11 @@ def main() -> None:
     peak = gemm_peak()
     print(f"GEMM peak (fp32 torch.mm, best of 2048^3 and 4096^3, {args.threads} threads): {peak:.1f} GFLOP/s")
     pd.DataFrame([{"threads": args.threads, "gemm_gflops": peak}]).to_csv(OUT / "gemm.csv", index=False)
-    tables = {"layers": bench_layers(peak, 20 * args.repeats), "ensembles": bench_ensembles(peak, args.repeats),
-              "large_batches": bench_large_batches(peak, args.repeats)}
+    benches = {"layers": lambda: bench_layers(peak, 20 * args.repeats),
+               "ensembles": lambda: bench_ensembles(peak, args.repeats),
+               "large_batches": lambda: bench_large_batches(peak, args.repeats),
+               "one_member": lambda: bench_one_member(peak, args.repeats)}
+    tables = {name: bench() for name, bench in benches.items() if args.only in (None, name)}
     for name, table in tables.items():
         table.to_csv(OUT / f"{name}.csv", index=False)
         print(f"\n== {name} ==\n{table.round(3).to_string(index=False)}")
@@ -192,7 +213,8 @@ def main() -> None:
         wf = bench_workflow(args.cores, peak)
         wf.to_csv(OUT / "workflow.csv", index=False)
         print(f"\n== quick config end to end ({args.cores} cores) ==\n{wf.round(3).to_string(index=False)}")
-    plot(tables)
+    if args.only is None:
+        plot(tables)
 
 
 def plot(tables) -> None:

@@ -17,21 +17,27 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from spectral.ensemble import train_cell  # noqa: E402
-from spectral.train import TrainConfig  # noqa: E402
+from spectral.experiments import EXPERIMENTS, cell_config  # noqa: E402
+
+
+def deep_update(base: dict, overlay: dict) -> dict:
+    """Snakemake's merge of a --configfile overlay: nested keys are merged, not replaced."""
+    for key, value in overlay.items():
+        base[key] = deep_update(dict(base.get(key, {})), value) if isinstance(value, dict) else value
+    return base
 
 
 def quick_cells():
-    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    cfg.update(yaml.safe_load((ROOT / "config" / "quick.yaml").read_text()))
-    for dataset in cfg["datasets"]:
-        for experiment in ("perceptron", "telescopic", "nonlinear"):
-            for scheme in cfg["schemes"]:
-                for n2 in [0] if experiment == "perceptron" else cfg["hidden_sizes"]:
-                    hp = cfg["training"][scheme]
-                    sizes = [784, 10] if n2 == 0 else [784, n2, 10]
-                    activation = "relu" if experiment == "nonlinear" else "identity"
-                    yield cfg["seeds"], TrainConfig(dataset=dataset, sizes=sizes, scheme=scheme, activation=activation,
-                                                    device="cuda", **hp)
+    """(seeds, TrainConfig) of every main-protocol cell of config/quick.yaml, built as the DAG builds them."""
+    cfg = deep_update(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()),
+                      yaml.safe_load((ROOT / "config" / "quick.yaml").read_text()))
+    for protocol in cfg["run_protocols"]:
+        for dataset in cfg["datasets"]:
+            for experiment in EXPERIMENTS:
+                for scheme in cfg["schemes"]:
+                    for n2 in [0] if experiment == "perceptron" else cfg["n2"]:
+                        yield cfg["seeds"], cell_config(cfg["protocols"][protocol], dataset, experiment, scheme, n2,
+                                                        device="cuda")
 
 
 def main() -> None:

@@ -1,12 +1,12 @@
-"""Tidy tables from run records: runs, summary, weight distributions (E4), eigenvalues and pruning (E5).
+"""Tidy tables from run records: runs, summary, weight distributions, eigenvalues and pruning.
 
 Implementation choices:
 - Every table is long-form (one observation per row) so that seaborn and pandas group it directly.
 - 95 % confidence intervals of a mean use Student's t over seeds (n - 1 degrees of freedom); n = 1 gives NaN.
-- E4 compares weight distributions with the 1-Wasserstein distance and the two-sample KS statistic, both on raw
+- Weight distributions are compared with the 1-Wasserstein distance and the two-sample KS statistic, both on raw
   and on standardised (z-scored per model) weights; per-seed rows pair models of the same seed, `pooled` rows
   pool all seeds.
-- E5 pruning removes hidden nodes of a trained 784 -> N2 -> 10 network (row i of W1 and column i of W2) in order
+- Pruning removes hidden nodes of a trained 784 -> N2 -> 10 network (row i of W1 and column i of W2) in order
   of increasing |lambda| of the hidden node (lambda_out of the first layer; Sci. Rep. 12, 11201 (2022) and
   SpectralTools' spectralprune.py rank by |diag_end|), and, as baselines, in increasing order of the node's
   incoming-weight norm ||W1[i, :]|| ("magnitude") and in a seeded random order.

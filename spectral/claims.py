@@ -16,13 +16,13 @@ The rule, fixed before any table is read:
    the threshold is below mdd80 would need more seeds; one above it would not.
 
 Claims (NC21 = Nat. Commun. 12, 1330 (2021); SR22 = Sci. Rep. 12, 11201 (2022)):
-- C1 (NC21): acc(spectral-eigvals) - acc(direct-restricted) > 0 at equal trainable count (E1, E2, E3 at every N2).
+- C1 (NC21): acc(spectral-eigvals) - acc(direct-restricted) > 0 at equal trainable count (perceptron, telescopic, nonlinear at every N2).
 - C2 (NC21): training eigenvectors too closes the gap: acc(spectral-full) - acc(direct-full) > -m, one claim per
-  non-inferiority margin m, plus a two-sided equivalence test (TOST, |difference| < m_eq) (E1, E2, E3).
+  non-inferiority margin m, plus a two-sided equivalence test (TOST, |difference| < m_eq) (perceptron, telescopic, nonlinear).
 - C3 (NC21 Fig. 4): eigenvalue-trained weights are distributed more like fully trained ones than restricted ones:
   d(restricted, full) - d(eigvals, full) > 0 for d in {1-Wasserstein, KS statistic} on raw and standardised weights.
 - C4 (NC21 Fig. 2): linear telescopic networks gain accuracy with N2 (per-seed Spearman rho of accuracy on N2 in
-  E2, mean over seeds > 0) and approach full training (acc(eigvals, E2, largest N2) - acc(direct-full, E1) > -m_eq).
+  telescopic, mean over seeds > 0) and approach full training (acc(eigvals, telescopic, largest N2) - acc(direct-full, perceptron) > -m_eq).
   That the trained stack is a linear classifier (retracted = stacked accuracy) is a logged check, not a claim.
 - C5 (SR22): removing the hidden nodes with the smallest |lambda| keeps more test accuracy than removing random
   nodes, and than removing the nodes with the smallest incoming-weight norm, at the claim fraction, under SR22's
@@ -165,7 +165,7 @@ def claim_c3(distances: pd.DataFrame, alpha: float) -> list[dict]:
 
 
 def retraction_gap(runs: pd.DataFrame) -> float:
-    """Largest |retracted - stacked| test accuracy over the E2 runs (the logged linearity check)."""
+    """Largest |retracted - stacked| test accuracy over the telescopic runs (the logged linearity check)."""
     tele = runs[runs["experiment"] == "telescopic"]
     return float((tele["retracted_test_accuracy"] - tele["final_test_accuracy"]).abs().max()) if len(tele) else math.nan
 
@@ -177,7 +177,7 @@ def claim_c4(runs: pd.DataFrame, margin: float, alpha: float) -> list[dict]:
         rhos = [stats.spearmanr(s["n2"], s["final_test_accuracy"]).statistic for _, s in ev.groupby("seed")
                 if s["n2"].nunique() >= 2]
         rhos = [r for r in rhos if not np.isnan(r)]
-        reason = "" if ev["n2"].nunique() >= 2 else "fewer than 2 N2 values in E2; "
+        reason = "" if ev["n2"].nunique() >= 2 else "fewer than 2 N2 values in telescopic; "
         rows.append(cell("C4", dataset, "telescopic", -1, "Spearman rho(N2, test accuracy) per seed, spectral-eigvals",
                          rhos, 0.0, alpha=alpha, detail=reason + f"{ev['n2'].nunique()} N2 values"))
         full = g[(g["experiment"] == "perceptron") & (g["scheme"] == "direct-full")].set_index("seed")
@@ -186,7 +186,7 @@ def claim_c4(runs: pd.DataFrame, margin: float, alpha: float) -> list[dict]:
             ref = full["final_test_accuracy"]
             diff = (top - ref).dropna()
             rows.append(cell("C4", dataset, "telescopic", int(ev["n2"].max()),
-                             "acc(spectral-eigvals, E2, largest N2) - acc(direct-full, E1)", diff, -margin, a=top,
+                             "acc(spectral-eigvals, telescopic, largest N2) - acc(direct-full, perceptron)", diff, -margin, a=top,
                              b=ref, alpha=alpha, detail=f"eigvals {top.mean():.4f} vs direct-full perceptron "
                                                         f"{ref.mean():.4f}, margin {margin:g}"))
     return rows

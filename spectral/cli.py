@@ -1,4 +1,4 @@
-"""Command line: `python -m spectral train ...` and `python -m spectral fetch-data NAME...`.
+"""Command line: `python -m spectral train|compare|publish|fetch-data ...`.
 
 Bad input exits with status 2 and one line on stderr, before anything is written; a write that fails midway
 (a full disk) exits with status 1 and one line naming the file, leaving no temporary or partial file behind.
@@ -11,9 +11,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pandas as pd
 import torch
 
 from . import data as data_mod
+from .compare import CompareError, compare_runs, publish, summary
 from .ensemble import STRATEGIES, train_cell
 from .models import ACTIVATIONS, EIGVALS, SCHEMES
 from .train import OPTIMIZERS, TrainConfig, WriteError, save_run
@@ -65,6 +67,15 @@ def build_parser() -> Parser:
     t.add_argument("--data-dir", default=d.data_dir, help="directory holding the raw IDX files")
     t.add_argument("--out", required=True, type=Path)
     t.add_argument("--quiet", action="store_true")
+    c = sub.add_parser("compare", help="is RUN the same as REFERENCE? per cell (Welch) and per claim (verdict); "
+                       "exit 0 same, 1 different, 2 not comparable")
+    c.add_argument("reference", type=Path, help="a published results/<name> or output/<name> directory")
+    c.add_argument("run", type=Path, help="the rerun's output/<name> directory")
+    c.add_argument("--out", type=Path, default=None, help="CSV of the cell comparison (default: RUN/compare.csv)")
+    pub = sub.add_parser("publish", help="copy a finished run's tables, claims, figures, report, provenance and run "
+                         "records (never arrays) from OUTPUT to RESULTS")
+    pub.add_argument("output", type=Path)
+    pub.add_argument("results", type=Path)
     f = sub.add_parser("fetch-data", help="fill resources/data with verified files, printing each file's source")
     f.add_argument("names", nargs="+", help=f"any of {', '.join(data_mod.DATASETS)}")
     f.add_argument("--data-dir", default=None)
@@ -105,17 +116,36 @@ def run_train(args) -> None:
               f"{record['wall_time_s']:.1f} s -> {args.out / f'seed{seed}.json'}")
 
 
+def run_compare(args) -> int:
+    cells, claims = compare_runs(args.reference, args.run)
+    out = args.out or args.run / "compare.csv"
+    table = pd.concat([cells.assign(kind="cell"), claims.rename(columns={"reference": "verdict_reference",
+                                                                         "rerun": "verdict_rerun"}).assign(kind="claim")])
+    tmp = out.with_name(out.name + ".tmp")
+    table.to_csv(tmp, index=False)
+    os.replace(tmp, out)
+    ok, text = summary(cells, claims)
+    print(text)
+    print(("same: every cell within its interval and every verdict agrees" if ok else "DIFFERENT") + f" ({out})")
+    return 0 if ok else 1
+
+
 def main(argv=None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if args.command == "train":
             run_train(args)
+        elif args.command == "compare":
+            return run_compare(args)
+        elif args.command == "publish":
+            files = publish(args.output, args.results)
+            print(f"published {len(files)} files, {sum(f.stat().st_size for f in files) / 1e6:.1f} MB -> {args.results}")
         else:
             for name in args.names:
                 data_mod.check_dataset(name)
             for name in args.names:
                 data_mod.fetch(name, args.data_dir)
-    except (UsageError, ValueError, data_mod.DataError) as err:
+    except (UsageError, ValueError, data_mod.DataError, CompareError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except WriteError as err:

@@ -56,7 +56,7 @@ def fig1_operator(op: pd.DataFrame, png, pdf) -> None:
 
 
 def fig2_linear(runs: pd.DataFrame, png, pdf) -> None:
-    """E1 accuracy per scheme (seeds and mean with 95 % CI) and E2 accuracy against N2, one row per dataset."""
+    """perceptron accuracy per scheme (seeds and mean with 95 % CI) and telescopic accuracy against N2, one row per dataset."""
     runs = runs.assign(**{ACC: 100 * runs["final_test_accuracy"]})
     datasets = sorted(runs["dataset"].unique())
     fig, axes = plt.subplots(len(datasets), 2, figsize=(13, 4.5 * len(datasets)), squeeze=False,
@@ -70,17 +70,17 @@ def fig2_linear(runs: pd.DataFrame, png, pdf) -> None:
             sns.pointplot(e1, x="scheme", y=ACC, order=order, color="k", errorbar=("ci", 95), linestyle="none",
                           marker="_", markersize=20, ax=row[0])
             row[0].tick_params(axis="x", rotation=20)
-        row[0].set(title=f"{dataset}: E1 perceptron 784->10 (seeds; mean, 95 % CI)", xlabel="")
+        row[0].set(title=f"{dataset}: perceptron 784->10 (seeds; mean, 95 % CI)", xlabel="")
         if len(e2):
             sns.lineplot(e2, x="n2", y=ACC, hue="scheme", hue_order=_order(e2), palette=PALETTE, marker="o",
                          errorbar=("ci", 95), ax=row[1])
             _log_n2_axis(row[1], e2["n2"])
-        row[1].set(title=f"{dataset}: E2 linear 784->N2->10", xlabel="hidden nodes N2 (log scale)")
+        row[1].set(title=f"{dataset}: telescopic linear 784->N2->10", xlabel="hidden nodes N2 (log scale)")
     _save(fig, png, pdf)
 
 
 def fig3_nonlinear(runs: pd.DataFrame, png, pdf) -> None:
-    """E3 accuracy against N2, every scheme, one panel per dataset."""
+    """nonlinear accuracy against N2, every scheme, one panel per dataset."""
     e3 = runs[runs["experiment"] == "nonlinear"].assign(**{ACC: 100 * runs["final_test_accuracy"]})
     datasets = sorted(e3["dataset"].unique())
     fig, axes = plt.subplots(1, len(datasets), figsize=(6.5 * len(datasets), 4.5), squeeze=False,
@@ -90,7 +90,7 @@ def fig3_nonlinear(runs: pd.DataFrame, png, pdf) -> None:
         sns.lineplot(d, x="n2", y=ACC, hue="scheme", hue_order=_order(d), palette=PALETTE, marker="o",
                      errorbar=("ci", 95), ax=ax)
         _log_n2_axis(ax, d["n2"])
-        ax.set(title=f"{dataset}: E3 784->N2->10, {d['activation'].iloc[0]}", xlabel="hidden nodes N2 (log scale)")
+        ax.set(title=f"{dataset}: nonlinear 784->N2->10, {d['activation'].iloc[0]}", xlabel="hidden nodes N2 (log scale)")
     _save(fig, png, pdf)
 
 
@@ -103,7 +103,7 @@ def fig4_weights(hist: pd.DataFrame, png, pdf) -> None:
         d = hist[hist["dataset"] == dataset]
         sns.lineplot(d, x="weight", y="density", hue="scheme", hue_order=_order(d), palette=PALETTE, ax=ax)
         ax.set_yscale("log")
-        ax.set(title=f"{dataset}: E4 trained weights of 784->10", xlabel="weight w_ij (dimensionless)",
+        ax.set(title=f"{dataset}: trained weights of 784->10", xlabel="weight w_ij (dimensionless)",
                ylabel="density (log scale)")
     _save(fig, png, pdf)
 
@@ -173,8 +173,8 @@ def fig_sensitivity(cells: pd.DataFrame, png, pdf) -> None:
 
 FIGURE_MAP = [
     ("fig1_operator", "Fig. 1 (schematic of the spectral parametrisation)", "method: W = lower-left block of Phi Lambda Phi^-1"),
-    ("fig2_linear", "Fig. 2 (linear perceptron and telescopic linear networks)", "C1 (E1, E2), C2 (E1), C4"),
-    ("fig3_nonlinear", "Fig. 3 (nonlinear 784-N2-10 networks)", "C1 and C2 (E3)"),
+    ("fig2_linear", "Fig. 2 (linear perceptron and telescopic linear networks)", "C1 (perceptron, telescopic), C2 (perceptron), C4"),
+    ("fig3_nonlinear", "Fig. 3 (nonlinear 784-N2-10 networks)", "C1 and C2 (nonlinear)"),
     ("fig4_weights", "Fig. 4 (distributions of trained weights)", "C3"),
     ("fig5_spectrum", "Follow-up spectral-pruning paper (Sci. Rep. 2022): eigenvalue portrait, node ranking",
      "C5 (pruning-2022 networks); the main protocol's curves are exploratory"),

@@ -1,6 +1,6 @@
 """Learning rates chosen per scheme x family x dataset on a held-out validation split (never the test split).
 
-For each dataset, family ("linear": the perceptron; "nonlinear": one E3 network with `hidden` nodes and the
+For each dataset, family ("linear": the perceptron; "nonlinear": one nonlinear network with `n2` hidden nodes and the
 protocol's activation) and scheme: every rate of the grid trains `seeds` for `epochs` epochs on
 (1 - validation_fraction) of the training split, with the protocol's other choices; the score is the mean final
 validation accuracy over seeds. While the best rate sits at an end of the grid, the grid is extended by one x3 step
@@ -30,17 +30,17 @@ def score(protocol: dict, dataset, experiment, n2, scheme, lr, epochs, seeds, va
     return sum(accs) / len(accs), accs, time.perf_counter() - start
 
 
-def tune_learning_rates(name: str, protocol: dict, schemes, datasets, lrs, epochs, seeds, validation_fraction, hidden,
+def tune_learning_rates(name: str, protocol: dict, schemes, datasets, lrs, epochs, seeds, validation_fraction, n2,
                         max_extensions=2, device="auto", data=None, log=print):
     """(grid DataFrame, overlay {'protocols': {name: {'lr': {...}}}})."""
     rows, picks = [], {}
     for dataset in datasets:
-        for family, experiment, n2 in (("linear", "perceptron", 0), ("nonlinear", "nonlinear", hidden)):
+        for family, experiment, cell_n2 in (("linear", "perceptron", 0), ("nonlinear", "nonlinear", n2)):
             for scheme in schemes:
                 tried = {}
 
                 def run(lr):
-                    mean, accs, seconds = score(protocol, dataset, experiment, n2, scheme, lr, epochs, seeds,
+                    mean, accs, seconds = score(protocol, dataset, experiment, cell_n2, scheme, lr, epochs, seeds,
                                                 validation_fraction, device, data or {})
                     tried[lr] = mean
                     rows.append({"protocol": name, "dataset": dataset, "family": family, "scheme": scheme, "lr": lr,

@@ -149,7 +149,7 @@ def test_holds_in_part_when_one_dataset_fails_to_decide():
     (synthetic_runs(experiments=("perceptron", "nonlinear")), "C4", "fewer than 2 N2"),
 ])
 def test_partial_tables_are_inconclusive_with_a_reason(runs, claim, reason):
-    """A single seed, a missing scheme, a dataset without E2: inconclusive, never a crash."""
+    """A single seed, a missing scheme, a dataset without telescopic: inconclusive, never a crash."""
     cells, verdicts = evaluate(runs, synthetic_distances(seeds=1), synthetic_pruning(seeds=1))
     row = verdicts[(verdicts["claim"] == claim) & (verdicts["dataset"] == "all")].iloc[0]
     text = row["detail"] + " ".join(cells.loc[cells["claim"] == claim, "detail"])

@@ -86,7 +86,7 @@ def test_per_layer_and_out_only_do_not_share():
 
 
 def test_paper_perceptron_counts():
-    """E1 counts quoted by the paper: 794 eigenvalues, 7840 weights."""
+    """perceptron counts quoted by the paper: 794 eigenvalues, 7840 weights."""
     assert count_trainable(build_model([784, 10], "spectral-eigvals")) == 794
     assert count_trainable(build_model([784, 10], "direct-full")) == 7840
     assert count_trainable(build_model([784, 10], "direct-restricted")) == 794

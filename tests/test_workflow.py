@@ -37,7 +37,7 @@ def smoke(tmp_path_factory):
     args = [SNAKEMAKE, "--cores", "2", "--configfile", "config/smoke.yaml", str(overlay)]
     done = subprocess.run(args, cwd=work, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
-    report = subprocess.run(args + ["--report", "results/report.html"], cwd=work, capture_output=True, text=True)
+    report = subprocess.run(args + ["--report", "output/smoke/report.html"], cwd=work, capture_output=True, text=True)
     assert report.returncode == 0, report.stderr[-3000:]
     config = deep_update(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()), smoke_cfg)
     return work, config, done.stderr
@@ -48,19 +48,19 @@ def expected_cells(cfg):
     def grid(protocols, datasets, schemes, sizes):
         return {(p, d, e, s, n) for p in protocols for d in datasets for s in schemes
                 for e, ns in (("perceptron", [0]), ("telescopic", sizes), ("nonlinear", sizes)) for n in ns}
-    main = grid(cfg["run_protocols"], cfg["datasets"], cfg["schemes"], cfg["hidden_sizes"])
+    main = grid(cfg["run_protocols"], cfg["datasets"], cfg["schemes"], cfg["n2"])
     pr = cfg["pruning"]
-    c5 = {(pr["protocol"], d, "nonlinear", pr["scheme"], n) for d in cfg["datasets"] for n in pr["hidden_sizes"]}
+    c5 = {(pr["protocol"], d, "nonlinear", pr["scheme"], n) for d in cfg["datasets"] for n in pr["n2"]}
     sens = cfg["sensitivity"]
-    return main, c5, grid(sens["protocols"], sens["datasets"], sens["schemes"], sens["hidden_sizes"])
+    return main, c5, grid(sens["protocols"], sens["datasets"], sens["schemes"], sens["n2"])
 
 
 def test_tables_are_well_formed(smoke):
     """Every table has its columns and the row count the config implies; protocols never mix."""
     work, cfg, _ = smoke
-    t = work / "results" / "tables"
+    t = work / "output" / "smoke" / "tables"
     main, c5, _ = expected_cells(cfg)
-    n_data, n_seeds, n_schemes, n_h = len(cfg["datasets"]), len(cfg["seeds"]), len(cfg["schemes"]), len(cfg["hidden_sizes"])
+    n_data, n_seeds, n_schemes, n_h = len(cfg["datasets"]), len(cfg["seeds"]), len(cfg["schemes"]), len(cfg["n2"])
     runs = pd.read_csv(t / "runs.csv")
     assert len(runs) == n_seeds * len(main | c5)
     assert set(zip(runs["protocol"], runs["dataset"], runs["experiment"], runs["scheme"], runs["n2"])) == main | c5
@@ -94,18 +94,18 @@ def test_tables_are_well_formed(smoke):
 def test_claims(smoke):
     """claims.csv holds decided cells; claim_verdicts.csv one verdict per claim x dataset (+ all); claims.md leads with it."""
     work, cfg, _ = smoke
-    cells = pd.read_csv(work / "results" / "claims.csv")
-    verdicts = pd.read_csv(work / "results" / "claim_verdicts.csv")
-    n_data, n_h = len(cfg["datasets"]), len(cfg["hidden_sizes"])
+    cells = pd.read_csv(work / "output" / "smoke" / "claims.csv")
+    verdicts = pd.read_csv(work / "output" / "smoke" / "claim_verdicts.csv")
+    n_data, n_h = len(cfg["datasets"]), len(cfg["n2"])
     counts = cells.groupby("claim").size().to_dict()
     assert counts["C1"] == counts["C2@1pp"] == counts["C2-TOST@1pp"] == n_data * (1 + 2 * n_h)
     assert counts["C3"] == n_data * 4 and counts["C4"] == n_data * 2
-    assert counts["C5"] == n_data * len(cfg["pruning"]["hidden_sizes"]) * 2
+    assert counts["C5"] == n_data * len(cfg["pruning"]["n2"]) * 2
     assert set(cells["verdict"]) <= {"holds", "does not hold", "inconclusive"}
     assert set(verdicts["verdict"]) <= {"holds", "holds in part", "does not hold", "inconclusive"}
     assert len(verdicts) == 8 * (n_data + 1)  # C1, C2 x 3 margins, TOST, C3, C4, C5
     assert ((cells["p_for_holm"] >= cells["p_for"] - 1e-12) | cells["p_for"].isna()).all()
-    text = (work / "results" / "claims.md").read_text()
+    text = (work / "output" / "smoke" / "claims.md").read_text()
     assert text.splitlines()[2].startswith("| protocol | claim | dataset | verdict")
     assert "## Robustness across protocols" in text and "## C5 (pruning-2022)" in text
 
@@ -113,13 +113,13 @@ def test_claims(smoke):
 def test_sensitivity(smoke):
     """Every claim cell under every shipped protocol; the paper protocol's runs are shared with the main grid."""
     work, cfg, log = smoke
-    sens = pd.read_csv(work / "results" / "tables" / "sensitivity.csv")
+    sens = pd.read_csv(work / "output" / "smoke" / "tables" / "sensitivity.csv")
     assert set(sens["protocol"]) == set(cfg["sensitivity"]["protocols"])
     per = sens.groupby("protocol").size()
     assert per.nunique() == 1  # the same cells under each protocol
-    runs = pd.read_csv(work / "results" / "sensitivity" / "runs.csv")
+    runs = pd.read_csv(work / "output" / "smoke" / "sensitivity" / "runs.csv")
     assert set(runs["eigvals"]) == {"per-node", "per-layer", "out-only"}
-    png = (work / "results" / "figures" / "sensitivity.png").read_bytes()
+    png = (work / "output" / "smoke" / "figures" / "sensitivity.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
 
 
@@ -127,19 +127,19 @@ def test_figures_and_report(smoke):
     """Each figure is a non-trivial PNG and a PDF; the report embeds them."""
     work, _, _ = smoke
     for name in ("fig1_operator", "fig2_linear", "fig3_nonlinear", "fig4_weights", "fig5_spectrum", "sensitivity"):
-        png = (work / "results" / "figures" / f"{name}.png").read_bytes()
-        pdf = (work / "results" / "figures" / f"{name}.pdf").read_bytes()
+        png = (work / "output" / "smoke" / "figures" / f"{name}.png").read_bytes()
+        pdf = (work / "output" / "smoke" / "figures" / f"{name}.pdf").read_bytes()
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000, name
         assert pdf[:5] == b"%PDF-" and len(pdf) > 5_000, name
-    assert "fig5_spectrum" in (work / "results" / "figures" / "README.md").read_text()
-    report = (work / "results" / "report.html").read_text()
+    assert "fig5_spectrum" in (work / "output" / "smoke" / "figures" / "README.md").read_text()
+    report = (work / "output" / "smoke" / "report.html").read_text()
     assert len(report) > 100_000 and "fig2_linear.png" in report and "claims.csv" in report
 
 
 def test_provenance(smoke):
     work, cfg, _ = smoke
-    prov = json.loads((work / "results" / "provenance.json").read_text())
-    assert prov["n_runs"] == len(pd.read_csv(work / "results" / "tables" / "runs.csv"))
+    prov = json.loads((work / "output" / "smoke" / "provenance.json").read_text())
+    assert prov["n_runs"] == len(pd.read_csv(work / "output" / "smoke" / "tables" / "runs.csv"))
     assert prov["data"]["mnist"]["sha256"]["train-images-idx3-ubyte"].startswith("ba891046")
     assert "data_dir" in prov["data"]["mnist"]["sources"]["train-images-idx3-ubyte"]
     assert prov["config"]["seeds"] == cfg["seeds"] and prov["packages"]["torch"] == "2.14.1"
@@ -149,7 +149,7 @@ def test_provenance(smoke):
 def test_training_cells_ran_as_ensembles(smoke):
     """Narrow cells used the batched ensemble: one job per cell, all seeds inside, shared cells trained once."""
     work, cfg, log = smoke
-    runs = pd.read_csv(work / "results" / "tables" / "runs.csv")
+    runs = pd.read_csv(work / "output" / "smoke" / "tables" / "runs.csv")
     assert set(runs["strategy"]) == {"batched"}
     main, c5, sens = expected_cells(cfg)
     assert f"train_cell {len(main | c5 | sens)}" in " ".join(log.split())  # Snakemake's job-count table
@@ -171,7 +171,7 @@ def test_bad_config_stops_before_any_job(overlay, message, tmp_path):
                           capture_output=True, text=True)
     output = done.stdout + done.stderr  # snakemake prints the validation error on stdout under -n
     assert done.returncode != 0 and message in output, output[-2000:]
-    assert not (work / "results").exists()
+    assert not (work / "output" / "smoke").exists()
 
 
 def test_reproduce_resumes_after_kill_9(tmp_path):
@@ -182,7 +182,7 @@ def test_reproduce_resumes_after_kill_9(tmp_path):
     work = copy_workflow(tmp_path)
     (work / "data.yaml").write_text(yaml.safe_dump({"data": {"dir": str(ROOT / "resources" / "data"),
                                                              "train_subset": 500, "test_subset": 200}}))
-    target = "results/runs/paper/mnist/perceptron/direct-full/n0/seed1.json"
+    target = "output/smoke/runs/paper/mnist/perceptron/direct-full/n0/seed1.json"
     args = [SNAKEMAKE, target, "--cores", "1", "--configfile", "config/smoke.yaml", "data.yaml"]
     proc = subprocess.Popen(args, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 120
@@ -197,3 +197,12 @@ def test_reproduce_resumes_after_kill_9(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads((work / target).read_text())["seed"] == 1
+
+
+def test_smoke_run_matches_the_committed_reference(smoke, capsys):
+    """The smoke run equals results/smoke (published by `make publish CONFIG=config/smoke.yaml`) cell by cell."""
+    from spectral.cli import main
+    work, _, _ = smoke
+    rc = main(["compare", str(ROOT / "results" / "smoke"), str(work / "output" / "smoke"), "--out",
+               str(work / "compare.csv")])
+    assert rc == 0, capsys.readouterr().out

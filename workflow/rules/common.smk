@@ -6,6 +6,7 @@ validate(config, "../schemas/config.schema.yaml")
 import spectral.experiments
 
 ENV = "../../environment.yml"
+OUT = f"output/{config['name']}"  # every output of this config; results/<name>/ holds the published reference
 EXPERIMENTS = [e for e in spectral.experiments.EXPERIMENTS if config["experiments"][e]]
 FIGURES = ["fig1_operator", "fig2_linear", "fig3_nonlinear", "fig4_weights", "fig5_spectrum"]
 TABLES = ["runs", "summary", "weights_distance", "weights_hist", "eigenvalues", "pruning", "operator"]
@@ -42,9 +43,9 @@ def is_enabled(experiment):
     return experiment in EXPERIMENTS
 
 
-def get_n2s(experiment, hidden_sizes=None):
+def get_n2s(experiment, n2=None):
     """N2 values of an experiment; 0 stands for 'no hidden layer' (the perceptron)."""
-    return [0] if experiment == "perceptron" else (hidden_sizes or config["hidden_sizes"])
+    return [0] if experiment == "perceptron" else (n2 or config["n2"])
 
 
 def get_cells():
@@ -57,19 +58,19 @@ def get_cells():
 def get_pruning_cells():
     """The C5 networks: the pruning protocol's nonlinear networks of the pruning scheme."""
     return [(PRUNING["protocol"], d, "nonlinear", PRUNING["scheme"], n) for d in config["datasets"]
-            for n in PRUNING["hidden_sizes"]]
+            for n in PRUNING["n2"]]
 
 
 def get_sensitivity_cells():
     return [(p, d, e, s, n) for p in SENSITIVITY["protocols"] for d in SENSITIVITY["datasets"]
             for e in spectral.experiments.EXPERIMENTS for s in SENSITIVITY["schemes"]
-            for n in get_n2s(e, SENSITIVITY["hidden_sizes"])]
+            for n in get_n2s(e, SENSITIVITY["n2"])]
 
 
 def get_run_records(ext="json", experiments=None, schemes=None, cells=None):
     """Per-seed run files of the selected cells (default: get_cells()), experiments and schemes."""
     cells = get_cells() if cells is None else cells
-    return [f"results/runs/{p}/{d}/{e}/{s}/n{n}/seed{k}.{ext}" for p, d, e, s, n in cells
+    return [f"{OUT}/runs/{p}/{d}/{e}/{s}/n{n}/seed{k}.{ext}" for p, d, e, s, n in cells
             if (experiments is None or e in experiments) and (schemes is None or s in schemes) for k in config["seeds"]]
 
 
@@ -80,7 +81,7 @@ def get_npz_keys(experiment, schemes, cells=None):
 
 
 def get_pruning_sources():
-    """Networks pruned in E5: the C5 networks and, as an exploratory panel, the main protocols' spectral E3 ones."""
+    """Networks pruned: the C5 networks and, as an exploratory panel, the main protocols' spectral nonlinear ones."""
     main = [c for c in get_main_protocol_cells() if c[2] == "nonlinear" and c[3] in SPECTRAL_SCHEMES]
     return main + [c for c in get_pruning_cells() if c not in main]
 
@@ -125,30 +126,30 @@ def get_train_mem(wildcards):
 
 
 def get_tables():
-    return [f"results/tables/{t}.csv" for t in TABLES]
+    return [f"{OUT}/tables/{t}.csv" for t in TABLES]
 
 
 def get_figures():
-    return [f"results/figures/{f}.{ext}" for f in FIGURES for ext in ("png", "pdf")]
+    return [f"{OUT}/figures/{f}.{ext}" for f in FIGURES for ext in ("png", "pdf")]
 
 
 def get_sensitivity_outputs():
-    return ["results/tables/sensitivity.csv", "results/tables/sensitivity_verdicts.csv",
-            "results/figures/sensitivity.png", "results/figures/sensitivity.pdf"]
+    return [OUT + "/tables/sensitivity.csv", OUT + "/tables/sensitivity_verdicts.csv",
+            OUT + "/figures/sensitivity.png", OUT + "/figures/sensitivity.pdf"]
 
 
 def get_claims_inputs(wildcards):
-    inputs = {"runs": "results/tables/runs.csv", "distance": "results/tables/weights_distance.csv",
-              "pruning": "results/tables/pruning.csv"}
+    inputs = {"runs": OUT + "/tables/runs.csv", "distance": OUT + "/tables/weights_distance.csv",
+              "pruning": OUT + "/tables/pruning.csv"}
     if SENSITIVITY["enabled"]:
-        inputs["sensitivity"] = "results/tables/sensitivity.csv"
-        inputs["sensitivity_verdicts"] = "results/tables/sensitivity_verdicts.csv"
+        inputs["sensitivity"] = OUT + "/tables/sensitivity.csv"
+        inputs["sensitivity_verdicts"] = OUT + "/tables/sensitivity_verdicts.csv"
     return inputs
 
 
 def get_final_output():
-    outputs = get_tables() + get_figures() + ["results/claims.csv", "results/claims.md", "results/claim_verdicts.csv",
-                                              "results/provenance.json", "results/figures/README.md"]
+    outputs = get_tables() + get_figures() + [OUT + "/claims.csv", OUT + "/claims.md", OUT + "/claim_verdicts.csv",
+                                              OUT + "/provenance.json", OUT + "/figures/README.md"]
     return outputs + (get_sensitivity_outputs() if SENSITIVITY["enabled"] else [])
 
 

@@ -5,8 +5,8 @@ rule tune_protocol:
     input:
         get_test_data_inputs(config["tune"]["datasets"]),
     output:
-        grid="results/tune/{protocol}/grid.csv",
-        lrs="results/tune/{protocol}/lr.yaml",
+        grid=OUT + "/tune/{protocol}/grid.csv",
+        lrs=OUT + "/tune/{protocol}/lr.yaml",
     params:
         protocol=lambda wildcards: config["protocols"][wildcards.protocol],
         schemes=config["schemes"],
@@ -16,7 +16,7 @@ rule tune_protocol:
     log:
         "logs/tune/{protocol}.log",
     benchmark:
-        "results/benchmarks/tune/{protocol}.tsv"
+        OUT + "/benchmarks/tune/{protocol}.tsv"
     threads: config["threads"]
     resources:
         mem_mb=4000,
@@ -29,10 +29,10 @@ rule tune_protocol:
 
 rule tune_curves:
     input:
-        "results/tune/{protocol}/grid.csv",
+        OUT + "/tune/{protocol}/grid.csv",
     output:
-        png=report("results/tune/{protocol}/curves.png", caption="../report/tune.rst", category="Tuning"),
-        pdf="results/tune/{protocol}/curves.pdf",
+        png=report(OUT + "/tune/{protocol}/curves.png", caption="../report/tune.rst", category="Tuning"),
+        pdf=OUT + "/tune/{protocol}/curves.pdf",
     params:
         plot="fig_tuning",
         protocol=None,

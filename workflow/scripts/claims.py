@@ -14,7 +14,7 @@ cells, verdicts = evaluate_claims(runs, pd.read_csv(snakemake.input.distance), p
                                   equivalence_margin=c["equivalence_margin"], alpha=c["alpha"],
                                   pruning_protocol=pr["protocol"], pruning_scheme=pr["scheme"],
                                   pruning_fraction=pr["claim_fraction"])
-print(f"linearity check: max |retracted - stacked| E2 test accuracy = {retraction_gap(runs):.2e}", file=sys.stderr)
+print(f"linearity check: max |retracted - stacked| telescopic test accuracy = {retraction_gap(runs):.2e}", file=sys.stderr)
 robust = None
 if "sensitivity" in snakemake.input.keys():
     sens = pd.read_csv(snakemake.input.sensitivity)

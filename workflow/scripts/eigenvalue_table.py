@@ -1,4 +1,4 @@
-"""E5: initial and trained eigenvalues of the spectral perceptrons."""
+"""Initial and trained eigenvalues of the spectral perceptrons."""
 import sys
 
 from spectral.analysis import eigenvalue_table

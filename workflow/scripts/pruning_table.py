@@ -1,4 +1,4 @@
-"""E5: test accuracy as hidden nodes are removed by |lambda|, by incoming-weight norm or at random."""
+"""Test accuracy as hidden nodes are removed by |lambda|, by incoming-weight norm or at random."""
 import sys
 
 import torch

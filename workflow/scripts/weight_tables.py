@@ -1,4 +1,4 @@
-"""E4: distances between weight distributions and their pooled histograms."""
+"""Distances between weight distributions and their pooled histograms."""
 import sys
 
 from spectral.analysis import load_weights, weight_distances, weight_histograms

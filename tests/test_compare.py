@@ -1,0 +1,99 @@
+"""Tests for spectral.compare and `python -m spectral compare|publish`: the rule flags what moved, nothing else."""
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from spectral.cli import main
+from spectral.compare import compare_runs, config_differences, publish
+
+CONFIG = {"name": "smoke", "seeds": [0, 1, 2, 3, 4], "threads": 2, "data": {"dir": "/a", "train_subset": 2000},
+          "protocols": {"paper": {"epochs": 1}}}
+
+
+def make_run(path, shift=None, verdict="holds", config=CONFIG):
+    """A run directory: runs.csv with 2 cells x 5 seeds (sd ~0.005), claim_verdicts.csv, provenance.json."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for scheme, mean in (("spectral-eigvals", 0.85), ("direct-full", 0.92)):
+        values = mean + rng.normal(0, 0.005, 5)
+        values = values - values.mean() + mean  # exact cell means, so a shift is exactly what the test says
+        sd = values.std(ddof=1)
+        if shift and scheme == "spectral-eigvals":
+            values = values + shift * sd
+        rows += [{"protocol": "paper", "dataset": "mnist", "experiment": "perceptron", "scheme": scheme, "n2": 0,
+                  "seed": k, "final_test_accuracy": v} for k, v in enumerate(values)]
+    (path / "tables").mkdir(parents=True)
+    pd.DataFrame(rows).to_csv(path / "tables" / "runs.csv", index=False)
+    pd.DataFrame([{"protocol": "paper", "claim": "C1", "dataset": "all", "verdict": verdict}]).to_csv(
+        path / "claim_verdicts.csv", index=False)
+    (path / "provenance.json").write_text(json.dumps({"config": config}))
+    return path
+
+
+def test_a_run_agrees_with_itself(tmp_path, capsys):
+    run = make_run(tmp_path / "a")
+    assert main(["compare", str(run), str(run), "--out", str(tmp_path / "c.csv")]) == 0
+    assert "same" in capsys.readouterr().out
+    table = pd.read_csv(tmp_path / "c.csv")
+    assert set(table.loc[table["kind"] == "cell", "status"]) == {"ok"}
+
+
+def test_small_noise_passes_and_a_5sd_shift_is_flagged(tmp_path, capsys):
+    ref = make_run(tmp_path / "ref")
+    assert main(["compare", str(ref), str(make_run(tmp_path / "near", shift=0.5))]) == 0
+    assert main(["compare", str(ref), str(make_run(tmp_path / "far", shift=5))]) == 1
+    out = capsys.readouterr().out
+    assert "spectral-eigvals N2=0: flagged" in out and "DIFFERENT" in out
+    cells, _ = compare_runs(ref, tmp_path / "far")
+    assert cells.set_index("scheme").loc["direct-full", "status"] == "ok"
+
+
+def test_a_flipped_verdict_fails(tmp_path, capsys):
+    ref = make_run(tmp_path / "ref")
+    assert main(["compare", str(ref), str(make_run(tmp_path / "flip", verdict="does not hold"))]) == 1
+    assert "reference holds, rerun does not hold" in capsys.readouterr().out
+
+
+def test_identical_seeds_flag_any_difference(tmp_path):
+    """With one seed there is no variance: equality is the test."""
+    ref, run = make_run(tmp_path / "ref"), make_run(tmp_path / "run")
+    for d, bump in ((ref, 0.0), (run, 1e-4)):
+        runs = pd.read_csv(d / "tables" / "runs.csv")
+        runs = runs[runs["seed"] == 0].assign(final_test_accuracy=lambda r: r["final_test_accuracy"] + bump)
+        runs.to_csv(d / "tables" / "runs.csv", index=False)
+    cells, _ = compare_runs(ref, run)
+    assert set(cells["status"]) == {"flagged"}
+
+
+def test_different_configs_are_refused(tmp_path, capsys):
+    ref = make_run(tmp_path / "ref")
+    other = make_run(tmp_path / "other", config={**CONFIG, "seeds": [0, 1], "threads": 8,
+                                                 "protocols": {"paper": {"epochs": 3}}})
+    assert main(["compare", str(ref), str(other)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "keys that differ: protocols.paper.epochs, seeds" in err
+    assert config_differences(CONFIG, {**CONFIG, "threads": 1, "data": {"dir": "/b", "train_subset": 2000}}) == []
+
+
+def test_missing_directory_is_refused(tmp_path, capsys):
+    assert main(["compare", str(tmp_path / "nope"), str(tmp_path)]) == 2
+    assert "is not a directory" in capsys.readouterr().err
+
+
+def test_publish_copies_results_but_never_arrays(tmp_path):
+    out = make_run(tmp_path / "output" / "smoke")
+    (out / "runs" / "paper").mkdir(parents=True)
+    (out / "runs" / "paper" / "seed0.json").write_text("{}")
+    (out / "runs" / "paper" / "seed0.npz").write_bytes(b"x")
+    (out / "claims.md").write_text("# claims")
+    files = publish(out, tmp_path / "results" / "smoke")
+    names = {str(f.relative_to(tmp_path / "results" / "smoke")) for f in files}
+    assert {"claims.md", "provenance.json", "tables/runs.csv", "runs/paper/seed0.json"} <= names
+    assert not any(n.endswith(".npz") for n in names)
+    shutil.rmtree(out / "tables")
+    (out / "provenance.json").unlink()
+    with pytest.raises(ValueError, match="no provenance.json"):
+        publish(out, tmp_path / "results" / "smoke")
