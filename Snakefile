@@ -41,5 +41,5 @@ rule sensitivity:
 
 rule tune:
     input:
-        expand(OUT + "/tune/{protocol}/{file}", protocol=config["tune"]["protocol"],
+        expand(f"{OUT}/tune/{{protocol}}/{{file}}", protocol=config["tune"]["protocol"],
                file=["grid.csv", "lr.yaml", "curves.png", "curves.pdf"]),

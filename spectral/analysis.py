@@ -25,7 +25,8 @@ from scipy import stats
 
 from .experiments import classify
 
-RUN_COLUMNS = ["protocol", "eigvals", "dataset", "experiment", "scheme", "sizes", "n2", "activation", "seed", "trainable", "epochs",
+RUN_COLUMNS = ["protocol", "eigvals", "dataset", "experiment", "scheme", "sizes", "n2", "activation", "seed", "trainable",
+               "epochs",
                "optimizer", "lr", "batch_size", "final_train_accuracy", "final_test_accuracy",
                "retracted_test_accuracy", "wall_time_s", "device", "strategy"]
 

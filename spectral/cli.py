@@ -76,6 +76,8 @@ def build_parser() -> Parser:
                          "records (never arrays) from OUTPUT to RESULTS")
     pub.add_argument("output", type=Path)
     pub.add_argument("results", type=Path)
+    pub.add_argument("--tables-only", action="store_true", help="tables, claims and provenance only (no figures, "
+                     "report or run records): the small CI reference")
     f = sub.add_parser("fetch-data", help="fill resources/data with verified files, printing each file's source")
     f.add_argument("names", nargs="+", help=f"any of {', '.join(data_mod.DATASETS)}")
     f.add_argument("--data-dir", default=None)
@@ -138,7 +140,7 @@ def main(argv=None) -> int:
         elif args.command == "compare":
             return run_compare(args)
         elif args.command == "publish":
-            files = publish(args.output, args.results)
+            files = publish(args.output, args.results, args.tables_only)
             print(f"published {len(files)} files, {sum(f.stat().st_size for f in files) / 1e6:.1f} MB -> {args.results}")
         else:
             for name in args.names:

@@ -23,8 +23,8 @@ from .claims import welch_interval
 
 CELL = ["protocol", "dataset", "experiment", "scheme", "n2"]
 IGNORED_KEYS = {"name", "device", "threads", "data.dir", "ensemble.strategy"}  # where and how fast, not what
-PUBLISHED = ("tables", "figures", "sensitivity", "tune", "claims.csv", "claims.md", "claim_verdicts.csv",
-             "provenance.json", "report.html")
+TABLES_ONLY = ("tables", "sensitivity", "claims.csv", "claims.md", "claim_verdicts.csv", "provenance.json")
+PUBLISHED = TABLES_ONLY + ("figures", "tune", "report.html")
 
 
 class CompareError(ValueError):
@@ -111,21 +111,22 @@ def summary(cells: pd.DataFrame, claims: pd.DataFrame) -> tuple[bool, str]:
     return bad_cells.empty and bad_claims.empty, "\n".join(lines)
 
 
-def publish(output, results) -> list[Path]:
-    """Copy a finished run's published outputs (PUBLISHED, plus every run's JSON record, never arrays) to `results`."""
+def publish(output, results, tables_only: bool = False) -> list[Path]:
+    """Copy a finished run's published outputs to `results`: PUBLISHED plus every run's JSON record (never arrays),
+    or with `tables_only` just TABLES_ONLY (what `compare` reads and a reader checks: the CI smoke reference)."""
     output, results = Path(output), Path(results)
     if not (output / "provenance.json").is_file():
         raise CompareError(f"{output} has no provenance.json: finish the run before publishing it")
     tmp = results.with_name(results.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    for name in PUBLISHED:
+    for name in TABLES_ONLY if tables_only else PUBLISHED:
         src = output / name
         if src.is_dir():
             shutil.copytree(src, tmp / name, ignore=shutil.ignore_patterns("*.npz"))
         elif src.is_file():
             (tmp / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, tmp / name)
-    for record in sorted((output / "runs").rglob("*.json")):
+    for record in [] if tables_only else sorted((output / "runs").rglob("*.json")):
         dest = tmp / record.relative_to(output)
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(record, dest)

@@ -141,33 +141,46 @@ VERDICT_COLOURS = {"holds": "#1b9e77", "holds in part": "#7570b3", "inconclusive
                    "does not hold": "#d95f02"}
 
 
+def _sensitivity_panel(row) -> str:
+    """Panel of a sensitivity cell: its claim, with C4's trend and gap apart (different statistics and thresholds)."""
+    if row["claim"] == "C4":
+        return "C4 trend (Spearman rho)" if "Spearman" in row["statistic"] else "C4 gap to direct-full perceptron"
+    return row["claim"]
+
+
 def fig_sensitivity(cells: pd.DataFrame, png, pdf) -> None:
-    """Claim x cell x protocol: each cell's effect with its paired 95 % CI, coloured by verdict, one panel per claim."""
-    claims = list(dict.fromkeys(cells["claim"]))
+    """Claim x cell x protocol: each cell's effect with its paired 95 % CI, coloured by verdict, one panel per claim.
+
+    C2 is drawn at its 1 pp margin only (the other margins move the threshold, not the effects); TOST is left out.
+    """
+    cells = cells[~cells["claim"].str.startswith("C2") | (cells["claim"] == "C2@1pp")].copy()
+    cells["panel"] = cells.apply(_sensitivity_panel, axis=1)
+    kind = cells["statistic"].str.extract(r"^(W1|KS)", expand=False).fillna("") + " " + \
+        cells["statistic"].str.extract(r"(raw|standardised)", expand=False).fillna("")
+    where = cells["n2"].map(lambda n: {0: "", -1: " (all N2)"}.get(n, f" N2={n}"))
+    cells["label"] = (cells["dataset"] + " " + cells["experiment"] + where + " " + kind).str.strip()
+    panels = list(dict.fromkeys(cells["panel"]))
     protocols = list(dict.fromkeys(cells["protocol"]))
-    n_rows = [cells[cells["claim"] == c].drop_duplicates(["dataset", "experiment", "n2", "statistic"]).shape[0]
-              for c in claims]
-    fig, axes = plt.subplots(len(claims), 1, figsize=(9, 1.0 + 0.28 * sum(n_rows) * len(protocols) / 2 + len(claims)),
-                             squeeze=False, layout="constrained", height_ratios=[max(n, 1) for n in n_rows])
+    sizes = [cells.loc[cells["panel"] == p, "label"].nunique() for p in panels]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(9, 1.2 * len(panels) + 0.22 * len(protocols) * sum(sizes)),
+                             squeeze=False, layout="constrained", height_ratios=[max(n, 1) for n in sizes])
     markers = dict(zip(protocols, "osD^vP"))
-    for ax, claim in zip(axes[:, 0], claims):
-        g = cells[cells["claim"] == claim].copy()
-        g["label"] = g["dataset"] + " " + g["experiment"] + " N2=" + g["n2"].astype(str) + " " + \
-            g["statistic"].str.extract(r"(raw|standardised|W1|KS)", expand=False).fillna("")
+    for ax, panel in zip(axes[:, 0], panels):
+        g = cells[cells["panel"] == panel]
         labels = list(dict.fromkeys(g["label"]))
         for k, protocol in enumerate(protocols):
-            offset = (k - (len(protocols) - 1) / 2) * 0.22
+            offset = (k - (len(protocols) - 1) / 2) * 0.25
             for r in g[g["protocol"] == protocol].itertuples():
-                y = labels.index(r.label) + offset
-                ax.errorbar(r.value, y, xerr=[[r.value - r.ci95_low], [r.ci95_high - r.value]] if r.n >= 2 else None,
-                            fmt=markers[protocol], color=VERDICT_COLOURS[r.verdict], ms=5, capsize=2)
+                err = [[r.value - r.ci95_low], [r.ci95_high - r.value]] if r.n >= 2 else None
+                ax.errorbar(r.value, labels.index(r.label) + offset, xerr=err, fmt=markers[protocol],
+                            color=VERDICT_COLOURS[r.verdict], ms=5, capsize=2)
         ax.axvline(g["threshold"].iloc[0], ls="--", color="black", lw=0.8)
         ax.set_yticks(range(len(labels)), labels, fontsize=7)
-        ax.set_title(f"{claim} (marker = protocol: " + ", ".join(f"{m} {p}" for p, m in markers.items()) + ")",
-                     fontsize=9)
-        ax.set_xlabel("effect (mean over seeds)")
+        ax.invert_yaxis()
+        ax.set_title(f"{panel}: effect with paired 95 % CI (dashed: threshold)", fontsize=9)
     handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=v) for v, c in VERDICT_COLOURS.items()]
-    fig.legend(handles=handles, loc="outside lower center", ncols=4, title="verdict (Holm)")
+    handles += [plt.Line2D([], [], marker=m, ls="", color="black", label=p) for p, m in markers.items()]
+    fig.legend(handles=handles, loc="outside lower center", ncols=4, title="verdict (Holm) and protocol")
     _save(fig, png, pdf)
 
 
@@ -183,8 +196,8 @@ FIGURE_MAP = [
 
 
 def figures_readme() -> str:
-    lines = ["# Figures", "", "Each figure is a PNG and a PDF drawn from `results/tables/` (see `workflow/report/` for "
-             "captions). The claim verdicts are in `results/claims.md`.", "",
+    lines = ["# Figures", "", "Each figure is a PNG and a PDF drawn from `../tables/` (see `workflow/report/` for "
+             "captions). The claim verdicts are in `../claims.md`.", "",
              "| file | paper | claims |", "|---|---|---|"]
     lines += [f"| `{name}.png` / `.pdf` | {paper} | {claims} |" for name, paper, claims in FIGURE_MAP]
     return "\n".join(lines) + "\n"

@@ -93,6 +93,8 @@ def test_publish_copies_results_but_never_arrays(tmp_path):
     names = {str(f.relative_to(tmp_path / "results" / "smoke")) for f in files}
     assert {"claims.md", "provenance.json", "tables/runs.csv", "runs/paper/seed0.json"} <= names
     assert not any(n.endswith(".npz") for n in names)
+    lean = {str(f.relative_to(tmp_path / "lean")) for f in publish(out, tmp_path / "lean", tables_only=True)}
+    assert "claims.md" in lean and "tables/runs.csv" in lean and not any(n.startswith("runs/") for n in lean)
     shutil.rmtree(out / "tables")
     (out / "provenance.json").unlink()
     with pytest.raises(ValueError, match="no provenance.json"):

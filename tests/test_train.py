@@ -62,7 +62,8 @@ def test_record_contents_and_atomic_save(tmp_path):
     cfg = TrainConfig(sizes=[784, 20, 10], scheme="spectral-eigvals", activation="identity", **SMALL)
     model, record, initial = train_single(cfg, 0, quiet=True)
     assert record["retracted_test_accuracy"] == pytest.approx(record["final_test_accuracy"], abs=1e-3)
-    assert record["settings"]["sizes"] == [784, 20, 10] and record["trainable"] == 784 + 20 + 20 + 10
+    assert record["settings"]["sizes"] == [784, 20, 10]
+    assert record["trainable"] == 784 + 20 + 10  # per-node, the default layout: one eigenvalue per node
     assert record["data"]["sha256"]["t10k-images-idx3-ubyte"].startswith("0fa7898d")
     assert {"torch", "python", "numpy"} <= set(record["versions"])
     save_run(record, snapshot(model), initial, tmp_path / "r" / "seed0.json", tmp_path / "r" / "seed0.npz")

@@ -196,7 +196,14 @@ def test_reproduce_resumes_after_kill_9(tmp_path):
                            "CORES=1", "CONFIG=config/smoke.yaml data.yaml", f"TARGET={target}"], cwd=work,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert json.loads((work / target).read_text())["seed"] == 1
+    resumed = json.loads((work / target).read_text())
+    (tmp_path / "clean").mkdir()
+    clean = copy_workflow(tmp_path / "clean")
+    shutil.copy(work / "data.yaml", clean / "data.yaml")
+    assert subprocess.run(args, cwd=clean, capture_output=True).returncode == 0
+    uninterrupted = json.loads((clean / target).read_text())
+    assert resumed["seed"] == 1 and resumed["history"] == [  # bit-identical but for the timings
+        {**h, "seconds": r["seconds"]} for h, r in zip(uninterrupted["history"], resumed["history"])]
 
 
 def test_smoke_run_matches_the_committed_reference(smoke, capsys):

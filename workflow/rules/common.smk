@@ -3,6 +3,8 @@ from snakemake.utils import validate
 
 validate(config, "../schemas/config.schema.yaml")
 
+import os
+
 import spectral.experiments
 
 ENV = "../../environment.yml"
@@ -74,6 +76,12 @@ def get_run_records(ext="json", experiments=None, schemes=None, cells=None):
             if (experiments is None or e in experiments) and (schemes is None or s in schemes) for k in config["seeds"]]
 
 
+def get_cell_records(ext):
+    """Per-seed output files of one training cell, wildcards kept (the train_cell rule's outputs)."""
+    cell = os.path.join(OUT, "runs", "{{protocol}}", "{{dataset}}", "{{experiment}}", "{{scheme}}", "n{{n2}}")
+    return expand(os.path.join(cell, f"seed{{seed}}.{ext}"), seed=config["seeds"])
+
+
 def get_npz_keys(experiment, schemes, cells=None):
     """(protocol, dataset, scheme, n2, seed) of each file of get_run_records('npz', [experiment], schemes, cells)."""
     cells = get_cells() if cells is None else cells
@@ -134,22 +142,22 @@ def get_figures():
 
 
 def get_sensitivity_outputs():
-    return [OUT + "/tables/sensitivity.csv", OUT + "/tables/sensitivity_verdicts.csv",
-            OUT + "/figures/sensitivity.png", OUT + "/figures/sensitivity.pdf"]
+    return [f"{OUT}/tables/sensitivity.csv", f"{OUT}/tables/sensitivity_verdicts.csv",
+            f"{OUT}/figures/sensitivity.png", f"{OUT}/figures/sensitivity.pdf"]
 
 
 def get_claims_inputs(wildcards):
-    inputs = {"runs": OUT + "/tables/runs.csv", "distance": OUT + "/tables/weights_distance.csv",
-              "pruning": OUT + "/tables/pruning.csv"}
+    inputs = {"runs": f"{OUT}/tables/runs.csv", "distance": f"{OUT}/tables/weights_distance.csv",
+              "pruning": f"{OUT}/tables/pruning.csv"}
     if SENSITIVITY["enabled"]:
-        inputs["sensitivity"] = OUT + "/tables/sensitivity.csv"
-        inputs["sensitivity_verdicts"] = OUT + "/tables/sensitivity_verdicts.csv"
+        inputs["sensitivity"] = f"{OUT}/tables/sensitivity.csv"
+        inputs["sensitivity_verdicts"] = f"{OUT}/tables/sensitivity_verdicts.csv"
     return inputs
 
 
 def get_final_output():
-    outputs = get_tables() + get_figures() + [OUT + "/claims.csv", OUT + "/claims.md", OUT + "/claim_verdicts.csv",
-                                              OUT + "/provenance.json", OUT + "/figures/README.md"]
+    outputs = get_tables() + get_figures() + [f"{OUT}/claims.csv", f"{OUT}/claims.md", f"{OUT}/claim_verdicts.csv",
+                                              f"{OUT}/provenance.json", f"{OUT}/figures/README.md"]
     return outputs + (get_sensitivity_outputs() if SENSITIVITY["enabled"] else [])
 
 

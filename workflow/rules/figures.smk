@@ -3,10 +3,10 @@
 
 rule fig1_operator:
     input:
-        OUT + "/tables/operator.csv",
+        f"{OUT}/tables/operator.csv",
     output:
-        png=report(OUT + "/figures/fig1_operator.png", caption="../report/fig1_operator.rst", category="Figures"),
-        pdf=OUT + "/figures/fig1_operator.pdf",
+        png=report(f"{OUT}/figures/fig1_operator.png", caption="../report/fig1_operator.rst", category="Figures"),
+        pdf=f"{OUT}/figures/fig1_operator.pdf",
     params:
         plot="fig1_operator",
         protocol=config["run_protocols"][0],
@@ -24,10 +24,10 @@ rule fig1_operator:
 
 rule fig2_linear:
     input:
-        OUT + "/tables/runs.csv",
+        f"{OUT}/tables/runs.csv",
     output:
-        png=report(OUT + "/figures/fig2_linear.png", caption="../report/fig2_linear.rst", category="Figures"),
-        pdf=OUT + "/figures/fig2_linear.pdf",
+        png=report(f"{OUT}/figures/fig2_linear.png", caption="../report/fig2_linear.rst", category="Figures"),
+        pdf=f"{OUT}/figures/fig2_linear.pdf",
     params:
         plot="fig2_linear",
         protocol=config["run_protocols"][0],
@@ -45,10 +45,10 @@ rule fig2_linear:
 
 rule fig3_nonlinear:
     input:
-        OUT + "/tables/runs.csv",
+        f"{OUT}/tables/runs.csv",
     output:
-        png=report(OUT + "/figures/fig3_nonlinear.png", caption="../report/fig3_nonlinear.rst", category="Figures"),
-        pdf=OUT + "/figures/fig3_nonlinear.pdf",
+        png=report(f"{OUT}/figures/fig3_nonlinear.png", caption="../report/fig3_nonlinear.rst", category="Figures"),
+        pdf=f"{OUT}/figures/fig3_nonlinear.pdf",
     params:
         plot="fig3_nonlinear",
         protocol=config["run_protocols"][0],
@@ -66,10 +66,10 @@ rule fig3_nonlinear:
 
 rule fig4_weights:
     input:
-        OUT + "/tables/weights_hist.csv",
+        f"{OUT}/tables/weights_hist.csv",
     output:
-        png=report(OUT + "/figures/fig4_weights.png", caption="../report/fig4_weights.rst", category="Figures"),
-        pdf=OUT + "/figures/fig4_weights.pdf",
+        png=report(f"{OUT}/figures/fig4_weights.png", caption="../report/fig4_weights.rst", category="Figures"),
+        pdf=f"{OUT}/figures/fig4_weights.pdf",
     params:
         plot="fig4_weights",
         protocol=config["run_protocols"][0],
@@ -87,11 +87,11 @@ rule fig4_weights:
 
 rule fig5_spectrum:
     input:
-        OUT + "/tables/eigenvalues.csv",
-        OUT + "/tables/pruning.csv",
+        f"{OUT}/tables/eigenvalues.csv",
+        f"{OUT}/tables/pruning.csv",
     output:
-        png=report(OUT + "/figures/fig5_spectrum.png", caption="../report/fig5_spectrum.rst", category="Figures"),
-        pdf=OUT + "/figures/fig5_spectrum.pdf",
+        png=report(f"{OUT}/figures/fig5_spectrum.png", caption="../report/fig5_spectrum.rst", category="Figures"),
+        pdf=f"{OUT}/figures/fig5_spectrum.pdf",
     params:
         plot="fig5_spectrum",
         protocol=None,  # the exploratory curves of the main protocol and the C5 networks side by side
@@ -109,7 +109,7 @@ rule fig5_spectrum:
 
 rule figures_readme:
     output:
-        OUT + "/figures/README.md",
+        f"{OUT}/figures/README.md",
     log:
         "logs/figures/readme.log",
     threads: 1

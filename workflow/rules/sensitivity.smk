@@ -5,8 +5,8 @@ rule sensitivity_runs:
     input:
         get_run_records(cells=get_sensitivity_cells()),
     output:
-        runs=OUT + "/sensitivity/runs.csv",
-        summary=OUT + "/sensitivity/summary.csv",
+        runs=f"{OUT}/sensitivity/runs.csv",
+        summary=f"{OUT}/sensitivity/summary.csv",
     log:
         "logs/sensitivity/runs.log",
     threads: 1
@@ -23,8 +23,8 @@ rule sensitivity_weights:
     input:
         get_run_records("npz", ["perceptron"], E4_SCHEMES, get_sensitivity_cells()),
     output:
-        distance=OUT + "/sensitivity/weights_distance.csv",
-        hist=OUT + "/sensitivity/weights_hist.csv",
+        distance=f"{OUT}/sensitivity/weights_distance.csv",
+        hist=f"{OUT}/sensitivity/weights_hist.csv",
     params:
         run_keys=get_npz_keys("perceptron", E4_SCHEMES, get_sensitivity_cells()),
     log:
@@ -41,11 +41,11 @@ rule sensitivity_weights:
 
 rule sensitivity_claims:
     input:
-        runs=OUT + "/sensitivity/runs.csv",
-        distance=OUT + "/sensitivity/weights_distance.csv",
+        runs=f"{OUT}/sensitivity/runs.csv",
+        distance=f"{OUT}/sensitivity/weights_distance.csv",
     output:
-        cells=OUT + "/tables/sensitivity.csv",
-        verdicts=OUT + "/tables/sensitivity_verdicts.csv",
+        cells=f"{OUT}/tables/sensitivity.csv",
+        verdicts=f"{OUT}/tables/sensitivity_verdicts.csv",
     params:
         protocols=SENSITIVITY["protocols"],
         claims=config["claims"],
@@ -63,10 +63,10 @@ rule sensitivity_claims:
 
 rule fig_sensitivity:
     input:
-        OUT + "/tables/sensitivity.csv",
+        f"{OUT}/tables/sensitivity.csv",
     output:
-        png=report(OUT + "/figures/sensitivity.png", caption="../report/sensitivity.rst", category="Figures"),
-        pdf=OUT + "/figures/sensitivity.pdf",
+        png=report(f"{OUT}/figures/sensitivity.png", caption="../report/sensitivity.rst", category="Figures"),
+        pdf=f"{OUT}/figures/sensitivity.pdf",
     params:
         plot="fig_sensitivity",
         protocol=None,

@@ -5,8 +5,8 @@ rule gather_runs:
     input:
         get_run_records(),
     output:
-        runs=OUT + "/tables/runs.csv",
-        summary=OUT + "/tables/summary.csv",
+        runs=f"{OUT}/tables/runs.csv",
+        summary=f"{OUT}/tables/summary.csv",
     log:
         "logs/tables/gather_runs.log",
     threads: 1
@@ -23,8 +23,8 @@ rule weight_tables:
     input:
         get_run_records("npz", ["perceptron"], E4_SCHEMES, get_main_protocol_cells()),
     output:
-        distance=OUT + "/tables/weights_distance.csv",
-        hist=OUT + "/tables/weights_hist.csv",
+        distance=f"{OUT}/tables/weights_distance.csv",
+        hist=f"{OUT}/tables/weights_hist.csv",
     params:
         run_keys=get_npz_keys("perceptron", E4_SCHEMES, get_main_protocol_cells()),
     log:
@@ -43,7 +43,7 @@ rule eigenvalue_table:
     input:
         get_run_records("npz", ["perceptron"], SPECTRAL_SCHEMES, get_main_protocol_cells()),
     output:
-        OUT + "/tables/eigenvalues.csv",
+        f"{OUT}/tables/eigenvalues.csv",
     params:
         run_keys=get_npz_keys("perceptron", SPECTRAL_SCHEMES, get_main_protocol_cells()),
     log:
@@ -63,7 +63,7 @@ rule pruning_table:
         arrays=get_run_records("npz", cells=get_pruning_sources()),
         data=get_test_data_inputs(),
     output:
-        OUT + "/tables/pruning.csv",
+        f"{OUT}/tables/pruning.csv",
     params:
         run_keys=get_npz_keys("nonlinear", SPECTRAL_SCHEMES + [PRUNING["scheme"]], get_pruning_sources()),
         fractions=PRUNING["fractions"],
@@ -84,7 +84,7 @@ rule pruning_table:
 
 rule operator_table:
     output:
-        OUT + "/tables/operator.csv",
+        f"{OUT}/tables/operator.csv",
     params:
         sizes=[4, 3],  # a tiny layer whose operator fits a readable heatmap
         seed=config["seeds"][0],
@@ -104,9 +104,9 @@ rule claims:
     input:
         unpack(get_claims_inputs),
     output:
-        csv=report(OUT + "/claims.csv", caption="../report/claims.rst", category="Claims"),
-        md=OUT + "/claims.md",
-        verdicts=report(OUT + "/claim_verdicts.csv", caption="../report/claim_verdicts.rst", category="Claims"),
+        csv=report(f"{OUT}/claims.csv", caption="../report/claims.rst", category="Claims"),
+        md=f"{OUT}/claims.md",
+        verdicts=report(f"{OUT}/claim_verdicts.csv", caption="../report/claim_verdicts.rst", category="Claims"),
     params:
         protocols=config["run_protocols"],
         claims=config["claims"],
@@ -128,7 +128,7 @@ rule provenance:
         records=get_run_records(),
         sources=get_test_data_inputs(),
     output:
-        OUT + "/provenance.json",
+        f"{OUT}/provenance.json",
     params:
         config=config,
     log:

@@ -5,8 +5,8 @@ rule train_cell:
     input:
         "resources/data/{dataset}/sources.json",
     output:
-        records=expand(OUT + "/runs/{{protocol}}/{{dataset}}/{{experiment}}/{{scheme}}/n{{n2}}/seed{seed}.json", seed=config["seeds"]),
-        arrays=expand(OUT + "/runs/{{protocol}}/{{dataset}}/{{experiment}}/{{scheme}}/n{{n2}}/seed{seed}.npz", seed=config["seeds"]),
+        records=get_cell_records("json"),
+        arrays=get_cell_records("npz"),
     params:
         settings=get_train_settings,
         seeds=config["seeds"],
@@ -14,7 +14,7 @@ rule train_cell:
     log:
         "logs/train/{protocol}/{dataset}/{experiment}/{scheme}/n{n2}.log",
     benchmark:
-        OUT + "/benchmarks/jobs/{protocol}/{dataset}/{experiment}/{scheme}/n{n2}.tsv"
+        f"{OUT}/benchmarks/jobs/{{protocol}}/{{dataset}}/{{experiment}}/{{scheme}}/n{{n2}}.tsv"
     threads: config["threads"]
     resources:
         mem_mb=get_train_mem,

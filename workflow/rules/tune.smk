@@ -5,8 +5,8 @@ rule tune_protocol:
     input:
         get_test_data_inputs(config["tune"]["datasets"]),
     output:
-        grid=OUT + "/tune/{protocol}/grid.csv",
-        lrs=OUT + "/tune/{protocol}/lr.yaml",
+        grid=f"{OUT}/tune/{{protocol}}/grid.csv",
+        lrs=f"{OUT}/tune/{{protocol}}/lr.yaml",
     params:
         protocol=lambda wildcards: config["protocols"][wildcards.protocol],
         schemes=config["schemes"],
@@ -16,7 +16,7 @@ rule tune_protocol:
     log:
         "logs/tune/{protocol}.log",
     benchmark:
-        OUT + "/benchmarks/tune/{protocol}.tsv"
+        f"{OUT}/benchmarks/tune/{{protocol}}.tsv"
     threads: config["threads"]
     resources:
         mem_mb=4000,
@@ -29,10 +29,10 @@ rule tune_protocol:
 
 rule tune_curves:
     input:
-        OUT + "/tune/{protocol}/grid.csv",
+        f"{OUT}/tune/{{protocol}}/grid.csv",
     output:
-        png=report(OUT + "/tune/{protocol}/curves.png", caption="../report/tune.rst", category="Tuning"),
-        pdf=OUT + "/tune/{protocol}/curves.pdf",
+        png=report(f"{OUT}/tune/{{protocol}}/curves.png", caption="../report/tune.rst", category="Tuning"),
+        pdf=f"{OUT}/tune/{{protocol}}/curves.pdf",
     params:
         plot="fig_tuning",
         protocol=None,

@@ -1,4 +1,4 @@
-"""results/figures/README.md: which paper figure and claim each figure reproduces."""
+"""figures/README.md: which paper figure and claim each figure reproduces."""
 import sys
 from pathlib import Path
 
