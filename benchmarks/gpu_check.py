@@ -17,19 +17,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from spectral.ensemble import train_cell  # noqa: E402
-from spectral.experiments import EXPERIMENTS, cell_config  # noqa: E402
-
-
-def deep_update(base: dict, overlay: dict) -> dict:
-    """Snakemake's merge of a --configfile overlay: nested keys are merged, not replaced."""
-    for key, value in overlay.items():
-        base[key] = deep_update(dict(base.get(key, {})), value) if isinstance(value, dict) else value
-    return base
+from spectral.experiments import EXPERIMENTS, cell_config, merge_config  # noqa: E402
 
 
 def quick_cells():
     """(seeds, TrainConfig) of every main-protocol cell of config/quick.yaml, built as the DAG builds them."""
-    cfg = deep_update(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()),
+    cfg = merge_config(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()),
                       yaml.safe_load((ROOT / "config" / "quick.yaml").read_text()))
     for protocol in cfg["run_protocols"]:
         for dataset in cfg["datasets"]:

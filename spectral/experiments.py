@@ -21,6 +21,13 @@ FAMILIES = {"perceptron": "linear", "telescopic": "linear", "nonlinear": "nonlin
 PROTOCOL_KEYS = ("eigvals", "init", "nonlinear_activation", "optimizer", "batch_size", "epochs", "lr")
 
 
+def merge_config(base: dict, overlay: dict) -> dict:
+    """`overlay` merged into `base` as Snakemake merges a --configfile: nested keys merge, other values replace."""
+    for key, value in overlay.items():
+        base[key] = merge_config(dict(base.get(key, {})), value) if isinstance(value, dict) else value
+    return base
+
+
 def check_experiment(experiment: str) -> str:
     if experiment not in EXPERIMENTS:
         raise ValueError(f"experiment must be one of {EXPERIMENTS}, got {experiment!r}")
@@ -71,7 +78,7 @@ def check_protocol(name: str, protocol: dict) -> dict:
 
 def cell_config(protocol: dict, dataset: str, experiment: str, scheme: str, n2: int, **run) -> TrainConfig:
     """TrainConfig of one cell under `protocol`; `run` holds the protocol-independent settings (subsets, device...)."""
-    check_protocol("?", protocol)
+    check_protocol(f"for {dataset} {experiment} {scheme}", protocol)
     init = {k: v for k, v in protocol["init"].items() if v is not None}
     return TrainConfig(dataset=dataset, sizes=cell_sizes(dataset, experiment, n2), scheme=scheme,
                        eigvals=protocol["eigvals"], init=init,

@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from spectral.experiments import merge_config
+
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 pytestmark = pytest.mark.workflow
@@ -19,12 +21,6 @@ def copy_workflow(dest: Path) -> Path:
         src = ROOT / item
         shutil.copytree(src, dest / item) if src.is_dir() else shutil.copy(src, dest / item)
     return dest
-
-
-def deep_update(base: dict, overlay: dict) -> dict:
-    for key, value in overlay.items():
-        base[key] = deep_update(dict(base.get(key, {})), value) if isinstance(value, dict) else value
-    return base
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +35,7 @@ def smoke(tmp_path_factory):
     assert done.returncode == 0, done.stderr[-3000:]
     report = subprocess.run(args + ["--report", "output/smoke/report.html"], cwd=work, capture_output=True, text=True)
     assert report.returncode == 0, report.stderr[-3000:]
-    config = deep_update(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()), smoke_cfg)
+    config = merge_config(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()), smoke_cfg)
     return work, config, done.stderr
 
 
