@@ -63,14 +63,15 @@ sensitivity:
 compare: setup
 	$(BIN)/python -m spectral compare results/$(NAME) output/$(NAME)
 
-# Copy a finished run's published outputs into results/<name> (maintainers: the committed reference). The smoke
+# Copy a finished run's published outputs into results/<name> (maintainers: the committed reference), with its
+# README (commit, machine, wall time); the paper run also regenerates README.md's Results section. The smoke
 # reference keeps tables, claims and provenance only (what `make test` compares).
 publish: setup
 ifeq ($(NAME),smoke)
 	$(BIN)/python -m spectral publish --tables-only output/$(NAME) results/$(NAME)
 else
 	$(BIN)/snakemake --cores 1 --configfile $(CONFIG) --report output/$(NAME)/report.html
-	$(BIN)/python -m spectral publish output/$(NAME) results/$(NAME)
+	$(BIN)/python -m spectral publish output/$(NAME) results/$(NAME) $(if $(filter paper,$(NAME)),--readme README.md)
 endif
 
 tune:
@@ -83,5 +84,6 @@ bench: setup
 bench-micro: setup
 	$(BIN)/python benchmarks/bench.py
 
+# Your runs and Snakemake's state; never results/ (the committed reference).
 clean:
-	rm -rf results .snakemake
+	rm -rf output .snakemake

@@ -15,7 +15,8 @@ import pandas as pd
 import torch
 
 from . import data as data_mod
-from .compare import CompareError, compare_runs, publish, summary
+from .compare import CompareError, compare_runs, summary
+from .publish import PublishError, publish, update_readme
 from .ensemble import STRATEGIES, train_cell
 from .models import ACTIVATIONS, EIGVALS, SCHEMES
 from .train import OPTIMIZERS, TrainConfig, WriteError, save_run
@@ -78,6 +79,8 @@ def build_parser() -> Parser:
     pub.add_argument("results", type=Path)
     pub.add_argument("--tables-only", action="store_true", help="tables, claims and provenance only (no figures, "
                      "report or run records): the small CI reference")
+    pub.add_argument("--readme", type=Path, default=None, help="also regenerate this README's Results section from "
+                     "RESULTS (between its results:start and results:end lines)")
     f = sub.add_parser("fetch-data", help="fill resources/data with verified files, printing each file's source")
     f.add_argument("names", nargs="+", help=f"any of {', '.join(data_mod.DATASETS)}")
     f.add_argument("--data-dir", default=None)
@@ -140,14 +143,19 @@ def main(argv=None) -> int:
         elif args.command == "compare":
             return run_compare(args)
         elif args.command == "publish":
+            if args.readme is not None and args.tables_only:
+                raise UsageError("--readme needs the full run's figures: leave out --tables-only")
             files = publish(args.output, args.results, args.tables_only)
             print(f"published {len(files)} files, {sum(f.stat().st_size for f in files) / 1e6:.1f} MB -> {args.results}")
+            if args.readme is not None:
+                changed = update_readme(args.readme, args.results)
+                print(f"{args.readme}: Results section {'regenerated' if changed else 'already up to date'}")
         else:
             for name in args.names:
                 data_mod.check_dataset(name)
             for name in args.names:
                 data_mod.fetch(name, args.data_dir)
-    except (UsageError, ValueError, data_mod.DataError, CompareError) as err:
+    except (UsageError, ValueError, data_mod.DataError, CompareError, PublishError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except WriteError as err:

@@ -1,4 +1,4 @@
-"""Is a rerun the same as the reference? Cell by cell (Welch) and claim by claim (verdicts), plus publishing a run.
+"""Is a rerun the same as the reference? Cell by cell (Welch) and claim by claim (verdicts).
 
 The rule: for every cell (protocol, dataset, experiment, scheme, N2) present in both runs, d = mean(rerun) -
 mean(reference) of the test accuracy over seeds, with its Welch 95 % interval (both sides' seed variance). A cell is
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -23,8 +22,6 @@ from .claims import welch_interval
 
 CELL = ["protocol", "dataset", "experiment", "scheme", "n2"]
 IGNORED_KEYS = {"name", "device", "threads", "data.dir", "ensemble.strategy"}  # where and how fast, not what
-TABLES_ONLY = ("tables", "sensitivity", "claims.csv", "claims.md", "claim_verdicts.csv", "provenance.json")
-PUBLISHED = TABLES_ONLY + ("figures", "tune", "report.html")
 
 
 class CompareError(ValueError):
@@ -109,27 +106,3 @@ def summary(cells: pd.DataFrame, claims: pd.DataFrame) -> tuple[bool, str]:
     for r in bad_claims.itertuples():
         lines.append(f"  {r.protocol} {r.claim} {r.dataset}: reference {r.reference}, rerun {r.rerun} ({r.status})")
     return bad_cells.empty and bad_claims.empty, "\n".join(lines)
-
-
-def publish(output, results, tables_only: bool = False) -> list[Path]:
-    """Copy a finished run's published outputs to `results`: PUBLISHED plus every run's JSON record (never arrays),
-    or with `tables_only` just TABLES_ONLY (what `compare` reads and a reader checks: the CI smoke reference)."""
-    output, results = Path(output), Path(results)
-    if not (output / "provenance.json").is_file():
-        raise CompareError(f"{output} has no provenance.json: finish the run before publishing it")
-    tmp = results.with_name(results.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    for name in TABLES_ONLY if tables_only else PUBLISHED:
-        src = output / name
-        if src.is_dir():
-            shutil.copytree(src, tmp / name, ignore=shutil.ignore_patterns("*.npz"))
-        elif src.is_file():
-            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, tmp / name)
-    for record in [] if tables_only else sorted((output / "runs").rglob("*.json")):
-        dest = tmp / record.relative_to(output)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(record, dest)
-    shutil.rmtree(results, ignore_errors=True)
-    tmp.rename(results)
-    return sorted(p for p in results.rglob("*") if p.is_file())

@@ -1,13 +1,12 @@
-"""Tests for spectral.compare and `python -m spectral compare|publish`: the rule flags what moved, nothing else."""
+"""Tests for spectral.compare and `python -m spectral compare`: the rule flags what moved, nothing else."""
 import json
-import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from spectral.cli import main
-from spectral.compare import compare_runs, config_differences, publish
+from spectral.compare import compare_runs, config_differences
 
 CONFIG = {"name": "smoke", "seeds": [0, 1, 2, 3, 4], "threads": 2, "data": {"dir": "/a", "train_subset": 2000},
           "protocols": {"paper": {"epochs": 1}}}
@@ -81,21 +80,3 @@ def test_different_configs_are_refused(tmp_path, capsys):
 def test_missing_directory_is_refused(tmp_path, capsys):
     assert main(["compare", str(tmp_path / "nope"), str(tmp_path)]) == 2
     assert "is not a directory" in capsys.readouterr().err
-
-
-def test_publish_copies_results_but_never_arrays(tmp_path):
-    out = make_run(tmp_path / "output" / "smoke")
-    (out / "runs" / "paper").mkdir(parents=True)
-    (out / "runs" / "paper" / "seed0.json").write_text("{}")
-    (out / "runs" / "paper" / "seed0.npz").write_bytes(b"x")
-    (out / "claims.md").write_text("# claims")
-    files = publish(out, tmp_path / "results" / "smoke")
-    names = {str(f.relative_to(tmp_path / "results" / "smoke")) for f in files}
-    assert {"claims.md", "provenance.json", "tables/runs.csv", "runs/paper/seed0.json"} <= names
-    assert not any(n.endswith(".npz") for n in names)
-    lean = {str(f.relative_to(tmp_path / "lean")) for f in publish(out, tmp_path / "lean", tables_only=True)}
-    assert "claims.md" in lean and "tables/runs.csv" in lean and not any(n.startswith("runs/") for n in lean)
-    shutil.rmtree(out / "tables")
-    (out / "provenance.json").unlink()
-    with pytest.raises(ValueError, match="no provenance.json"):
-        publish(out, tmp_path / "results" / "smoke")

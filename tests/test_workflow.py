@@ -209,3 +209,20 @@ def test_smoke_run_matches_the_committed_reference(smoke, capsys):
     rc = main(["compare", str(ROOT / "results" / "smoke"), str(work / "output" / "smoke"), "--out",
                str(work / "compare.csv")])
     assert rc == 0, capsys.readouterr().out
+
+
+def test_publishing_the_smoke_run(smoke, tmp_path):
+    """The full smoke run publishes with its README (this commit, every job timed) and renders a Results section."""
+    from spectral.publish import job_times, publish, results_section
+    work, _, _ = smoke
+    output, results = work / "output" / "smoke", tmp_path / "results" / "smoke"
+    files = publish(output, results)
+    assert not any(f.suffix == ".npz" for f in files) and (results / "report.html").is_file()
+    readme = (results / "README.md").read_text()
+    commit = json.loads((output / "provenance.json").read_text())["git_commit"] or "unknown"
+    assert f"| commit | `{commit}`" in readme and f"{len(job_times(output))} jobs" in readme
+    assert len(pd.read_csv(results / "tables" / "job_times.csv")) == len(
+        pd.read_csv(output / "tables" / "runs.csv").drop_duplicates(["protocol", "dataset", "experiment", "scheme",
+                                                                      "n2"]))
+    section = results_section(results, "results/smoke")
+    assert section.count("\n| **C") == len(pd.read_csv(output / "claim_verdicts.csv")["claim"].unique())

@@ -1,0 +1,155 @@
+"""Tests for spectral.publish and `python -m spectral publish`: the reference, its README and the README section."""
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from spectral.cli import main
+from spectral.publish import (README_END, README_START, PublishError, job_times, publish, results_section, sessions,
+                              update_readme)
+
+ROOT = Path(__file__).resolve().parents[1]
+T0 = 1_800_000_000  # a fixed epoch second for the benchmark files' end times
+CONFIG = {"name": "demo", "run_protocols": ["paper"], "datasets": ["mnist", "fashion-mnist"], "sensitivity": {"n2": [10]}}
+PROVENANCE = {"git_commit": "0123456789abcdef", "platform": "Linux-x86_64", "devices": ["cpu (x86_64)"],
+              "threads": [2], "python": "3.11.7", "packages": {"torch": "2.14.1", "numpy": "2.4.6", "snakemake": "9"},
+              "n_runs": 2, "config": CONFIG}
+VERDICTS = [("paper", "C1", "mnist", "holds", 2, 2, 0), ("paper", "C1", "fashion-mnist", "holds in part", 2, 1, 0),
+            ("paper", "C1", "all", "holds in part", 4, 3, 0), ("pruning-2022", "C5", "all", "does not hold", 2, 0, 1),
+            ("per-layer", "C1", "all", "holds", 4, 4, 0)]
+
+
+def bench(path: Path, seconds: float, end: float) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"s\th:m:s\tmax_rss\tcpu_time\n{seconds}\t0:00:00\t100.0\t{seconds * 2}\n")
+    os.utime(path, (end, end))
+
+
+def make_output(path: Path) -> Path:
+    """A finished run: two cells (one job each, an hour apart), a stale benchmark, records, arrays, figures."""
+    (path / "tables").mkdir(parents=True)
+    cells = [("paper", "mnist", "perceptron", "direct-full", 0), ("paper", "mnist", "nonlinear", "direct-full", 10)]
+    pd.DataFrame([dict(zip(["protocol", "dataset", "experiment", "scheme", "n2"], c), seed=0) for c in cells]).to_csv(
+        path / "tables" / "runs.csv", index=False)
+    jobs = path / "benchmarks" / "jobs" / "paper" / "mnist"
+    bench(jobs / "perceptron" / "direct-full" / "n0.tsv", 100.0, T0)
+    bench(jobs / "nonlinear" / "direct-full" / "n10.tsv", 200.0, T0 + 3600)
+    bench(jobs / "nonlinear" / "direct-full" / "n999.tsv", 5.0, T0)  # an earlier config's cell: not this run's
+    for c in cells:
+        run = path / "runs" / "/".join(c[:4]) / f"n{c[4]}"
+        run.mkdir(parents=True)
+        (run / "seed0.json").write_text("{}")
+        (run / "seed0.npz").write_bytes(b"arrays")
+    pd.DataFrame(VERDICTS, columns=["protocol", "claim", "dataset", "verdict", "cells", "cells_hold",
+                                    "cells_fail"]).assign(detail="").to_csv(path / "claim_verdicts.csv", index=False)
+    (path / "claims.md").write_text("# claims")
+    (path / "figures").mkdir()
+    for fig in ("fig2_linear", "fig3_nonlinear"):
+        (path / "figures" / f"{fig}.png").write_bytes(b"png")
+    (path / "provenance.json").write_text(json.dumps(PROVENANCE))
+    return path
+
+
+def test_job_times_keep_this_runs_cells_only(tmp_path):
+    """Each benchmark becomes one row with its cell and end time; a stale cell's benchmark is left out."""
+    times = job_times(make_output(tmp_path / "out"))
+    assert list(times["n2"]) == [10, 0] and list(times["seconds"]) == [200.0, 100.0]
+    assert pd.to_datetime(times["end"]).max().timestamp() == T0 + 3600
+    bench(tmp_path / "out" / "benchmarks" / "jobs" / "paper" / "odd.tsv", 1.0, T0)
+    with pytest.raises(PublishError, match="not a training job's benchmark"):
+        job_times(tmp_path / "out")
+
+
+def test_sessions_split_at_gaps_and_count_overlaps_once():
+    """Two jobs 1 h apart are two sessions; two jobs running side by side are busy for their union."""
+    apart = pd.DataFrame({"seconds": [100.0, 200.0], "end": pd.to_datetime([T0, T0 + 3600], unit="s", utc=True)})
+    assert [s["busy_s"] for s in sessions(apart)] == [100.0, 200.0]
+    side_by_side = pd.DataFrame({"seconds": [100.0, 100.0], "end": pd.to_datetime([T0, T0 + 50], unit="s", utc=True)})
+    assert [s["busy_s"] for s in sessions(side_by_side)] == [150.0]
+    assert len(sessions(apart, gap_s=4000)) == 1
+
+
+def test_publish_copies_results_but_never_arrays_and_writes_its_readme(tmp_path):
+    """Records, tables and figures are copied, arrays never; README.md names the commit and the measured time."""
+    out = make_output(tmp_path / "output" / "demo")
+    files = publish(out, tmp_path / "results" / "demo")
+    names = {str(f.relative_to(tmp_path / "results" / "demo")) for f in files}
+    assert {"claims.md", "provenance.json", "tables/runs.csv", "tables/job_times.csv", "README.md",
+            "runs/paper/mnist/nonlinear/direct-full/n10/seed0.json"} <= names
+    assert not any(n.endswith(".npz") for n in names)
+    readme = (tmp_path / "results" / "demo" / "README.md").read_text()
+    assert "`0123456789abcdef`" in readme and "5.0 min of training jobs busy in 2 sessions" in readme
+    assert "2 jobs, 5.0 min summed" in readme and f"{len(files)} files" in readme
+    lean = {str(f.relative_to(tmp_path / "lean")) for f in publish(out, tmp_path / "lean", tables_only=True)}
+    assert "claims.md" in lean and "tables/runs.csv" in lean and not any(n.startswith("runs/") for n in lean)
+    (out / "provenance.json").unlink()
+    with pytest.raises(PublishError, match="no provenance.json"):
+        publish(out, tmp_path / "results" / "demo")
+    assert (tmp_path / "results" / "demo" / "README.md").read_text() == readme  # the old reference is intact
+
+
+def test_results_section_follows_the_verdicts(tmp_path):
+    """The section has one row per claim with each dataset's verdict; a flipped verdict changes it."""
+    results = tmp_path / "results" / "demo"
+    publish(make_output(tmp_path / "out"), results)
+    text = results_section(results, "results/demo")
+    row = next(line for line in text.splitlines() if line.startswith("| **C1**"))
+    assert row.split(" | ")[1:4] == ["holds (2/2)", "holds in part (1/2)", "holds in part (3/4)"]
+    assert "| **C5** " in text and "per-layer" not in text  # C5 under its own protocol; other protocols not
+    assert "![Fig. 2: linear networks](results/demo/figures/fig2_linear.png)" in text
+    verdicts = pd.read_csv(results / "claim_verdicts.csv")
+    verdicts.loc[verdicts["dataset"] == "mnist", "verdict"] = "does not hold"
+    verdicts.to_csv(results / "claim_verdicts.csv", index=False)
+    assert "| **C1** Training eigenvalues only beats direct training of as many randomly chosen weights | does not " \
+           "hold (2/2)" in results_section(results, "results/demo")
+    (results / "figures" / "fig3_nonlinear.png").unlink()
+    with pytest.raises(PublishError, match="fig3_nonlinear.png is missing"):
+        results_section(results, "results/demo")
+
+
+def test_update_readme_replaces_only_the_section(tmp_path, capsys):
+    """Text outside the markers is kept; a second run changes nothing; a README without markers is refused."""
+    out = make_output(tmp_path / "output" / "demo")
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# Title\n\n{README_START.format(name='demo')}\nold text\n{README_END}\n\n## After\n")
+    assert main(["publish", str(out), str(tmp_path / "results" / "demo"), "--readme", str(readme)]) == 0
+    text = readme.read_text()
+    assert text.startswith("# Title\n\n") and text.endswith(f"{README_END}\n\n## After\n") and "old text" not in text
+    assert "results/demo/claims.md" in text
+    assert not update_readme(readme, tmp_path / "results" / "demo")
+    readme.write_text("# no markers\n")
+    assert main(["publish", str(out), str(tmp_path / "results" / "demo"), "--readme", str(readme)]) == 2
+    assert "has no Results section markers" in capsys.readouterr().err
+    assert main(["publish", str(out), str(tmp_path / "x"), "--readme", str(readme), "--tables-only"]) == 2
+    assert not (tmp_path / "x").exists()
+
+
+def test_the_readme_shows_the_committed_reference():
+    """README.md's Results section is exactly what the committed results/<name> renders (no hand edits, no drift)."""
+    text = (ROOT / "README.md").read_text()
+    start = next((line for line in text.splitlines() if line.startswith(README_START.split("{")[0])), None)
+    assert start is not None and README_END in text, "README.md has lost its Results section markers"
+    name = start.split("from results/")[1].split(";")[0]
+    results = ROOT / "results" / name
+    if not (results / "README.md").is_file():
+        pytest.skip(f"results/{name} is not published yet")
+    section = text[text.index(start):text.index(README_END) + len(README_END)]
+    assert section == results_section(results, f"results/{name}")
+
+
+def test_publish_leaves_no_partial_directory(tmp_path, monkeypatch):
+    """A failure while copying leaves the previous reference in place and no temporary directory behind."""
+    out = make_output(tmp_path / "output" / "demo")
+    results = tmp_path / "results" / "demo"
+    publish(out, results)
+    before = sorted(p.name for p in results.rglob("*"))
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(shutil, "copy2", broken)
+    with pytest.raises(OSError, match="the previous reference is unchanged"):
+        publish(out, results)
+    assert sorted(p.name for p in results.rglob("*")) == before and not results.with_name("demo.tmp").exists()
