@@ -7,10 +7,12 @@ runs; every ratio is measured within this one run, on this machine. Not a test: 
     python benchmarks/bench.py --workflow      # also the quick config (about 45 min on 2 cores): its training phase
                                                # as one job per seed (before), one job per cell run sequentially,
                                                # and one job per cell with the auto strategy; then end to end
+    python benchmarks/bench.py --run results/paper   # where a finished run's time went, against the matmul floor
 """
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import statistics
 import subprocess
@@ -186,6 +188,42 @@ def training_flops(runs: pd.DataFrame, n_train: int = 60000) -> float:
     return float((per_epoch * runs["epochs"]).sum())
 
 
+def eval_flops(sizes, epochs: int, n_test: int = 10000, n_train: int = 60000) -> float:
+    """Forward FLOPs of the evaluation passes: the test split after every epoch and the training split at the end."""
+    macs = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    return 2.0 * macs * (n_test * epochs + n_train)
+
+
+def bench_run(run: Path, peak: float) -> tuple[pd.DataFrame, dict]:
+    """Where a finished run's time went: per N2, job time against its matmul FLOPs; the run against its floor.
+
+    `run` is an output/<name> (benchmark files) or results/<name> (tables/job_times.csv) directory. The floor is
+    all training and evaluation FLOPs at `peak` (the GEMM peak), as if every job ran one GEMM at peak back to back.
+    """
+    from spectral.publish import job_times, sessions
+    runs = pd.read_csv(run / "tables" / "runs.csv")
+    published = run / "tables" / "job_times.csv"
+    times = pd.read_csv(published) if published.is_file() else job_times(run)
+    data = json.loads((run / "provenance.json").read_text())["config"]["data"]
+    n_train, n_test = data.get("train_subset") or 60000, data.get("test_subset") or 10000  # MNIST, Fashion-MNIST
+    sizes = [[int(v) for v in s.split("-")] for s in runs["sizes"]]
+    runs["train_flop"] = [step_flops(s, n_train) * e for s, e in zip(sizes, runs["epochs"])]
+    runs["eval_flop"] = [eval_flops(s, e, n_test, n_train) for s, e in zip(sizes, runs["epochs"])]
+    keys = ["protocol", "dataset", "experiment", "scheme", "n2"]
+    cells = runs.groupby(keys)[["train_flop", "eval_flop"]].sum().reset_index().merge(times, on=keys)
+    table = cells.groupby("n2").agg(jobs=("seconds", "size"), job_s=("seconds", "sum"), train_tflop=("train_flop", "sum"),
+                                    eval_tflop=("eval_flop", "sum")).reset_index()
+    table[["train_tflop", "eval_tflop"]] /= 1e12
+    table["pct_peak"] = 100 * (table["train_tflop"] + table["eval_tflop"]) * 1e12 / (peak * 1e9) / table["job_s"]
+    busy = sum(s["busy_s"] for s in sessions(times))
+    floor = (cells["train_flop"].sum() + cells["eval_flop"].sum()) / (peak * 1e9)
+    overhead = cells["seconds"] - (cells["train_flop"] + cells["eval_flop"]) / (peak * 1e9)
+    totals = {"jobs": len(cells), "busy_h": busy / 3600, "job_h": cells["seconds"].sum() / 3600,
+              "floor_h": floor / 3600, "floor_training_only_h": cells["train_flop"].sum() / (peak * 1e9) / 3600,
+              "busy_over_floor": busy / floor, "time_above_floor_h": overhead.sum() / 3600}
+    return table, totals
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -194,12 +232,20 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--only", choices=("layers", "ensembles", "large_batches", "one_member"),
                         help="run this micro-benchmark alone")
+    parser.add_argument("--run", type=Path, default=None, help="only say where a finished run's time went "
+                        "(output/<name> or results/<name>) against the matmul floor")
+    parser.add_argument("--peak", type=float, default=None, help="GEMM peak in GFLOP/s (default: measure it here)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     OUT.mkdir(parents=True, exist_ok=True)
     pd.set_option("display.width", 200)
-    peak = gemm_peak()
+    peak = args.peak or gemm_peak()
     print(f"GEMM peak (fp32 torch.mm, best of 2048^3 and 4096^3, {args.threads} threads): {peak:.1f} GFLOP/s")
+    if args.run is not None:
+        table, totals = bench_run(args.run, peak)
+        print(f"\n== where the time of {args.run} went ==\n{table.round(2).to_string(index=False)}")
+        print("\n".join(f"{k}: {v:.2f}" if isinstance(v, float) else f"{k}: {v}" for k, v in totals.items()))
+        return
     pd.DataFrame([{"threads": args.threads, "gemm_gflops": peak}]).to_csv(OUT / "gemm.csv", index=False)
     benches = {"layers": lambda: bench_layers(peak, 20 * args.repeats),
                "ensembles": lambda: bench_ensembles(peak, args.repeats),

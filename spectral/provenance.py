@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import platform
 import subprocess
@@ -10,6 +11,12 @@ from importlib import metadata
 from pathlib import Path
 
 PACKAGES = ("torch", "torchvision", "numpy", "scipy", "pandas", "matplotlib", "seaborn", "snakemake", "tqdm")
+
+
+@functools.lru_cache(maxsize=None)
+def code_commit() -> str | None:
+    """The commit of the checkout whose `spectral` package is running (None when it is not a git checkout)."""
+    return git_commit(Path(__file__).resolve().parent)
 
 
 def git_commit(cwd=".") -> str | None:
@@ -30,8 +37,12 @@ def provenance(record_paths, source_paths, config: dict) -> dict:
         dataset = Path(path).parent.name
         data[dataset] = {"sources": json.loads(Path(path).read_text()),
                          "sha256": next((r["data"]["sha256"] for r in records if r["settings"]["dataset"] == dataset), {})}
+    trained = {}
+    for r in records:
+        trained[str(r.get("git_commit"))] = trained.get(str(r.get("git_commit")), 0) + 1
     return {
         "git_commit": git_commit(),
+        "training_commits": trained,  # commit -> runs it trained ("None": a record from before commits were kept)
         "python": sys.version.split()[0], "platform": platform.platform(),
         "packages": {p: metadata.version(p) for p in PACKAGES},
         "devices": sorted({f"{r['device']} ({r['device_name']})" for r in records}),

@@ -91,6 +91,20 @@ def wall_time_text(times: pd.DataFrame) -> str:
             f"{len(times)} jobs, {hours(times['seconds'].sum())} summed")
 
 
+def commit_text(prov: dict) -> str:
+    """The commit that wrote the tables and, from the run records, the commit(s) that trained the runs."""
+    tables = f"`{prov['git_commit'] or 'unknown'}`"
+    trained = dict(prov.get("training_commits", {}))  # commit -> runs; "None": records without a commit
+    if not trained or list(trained) == ["None"]:
+        return f"{tables}: the code that wrote every table (the run records predate per-run commits)"
+    if list(trained) == [prov["git_commit"]]:
+        return f"{tables}: the code that trained every run and wrote every table"
+    if len(trained) == 1:
+        return f"{tables} wrote the tables; `{next(iter(trained))}` trained every run"
+    runs = "; ".join(f"`{k}`: {v}" if k != "None" else f"not recorded: {v}" for k, v in trained.items())
+    return f"{tables} wrote the tables; **the runs come from more than one commit** (runs per commit: {runs})"
+
+
 def results_readme(results: Path, times: pd.DataFrame, size_mb: float, n_files: int) -> str:
     prov = json.loads((results / "provenance.json").read_text())
     name = prov["config"]["name"]
@@ -102,7 +116,7 @@ def results_readme(results: Path, times: pd.DataFrame, size_mb: float, n_files: 
         f"Published by `make publish` on {dt.date.today().isoformat()} from `output/{name}/`; regenerated, never "
         "edited by hand. A user's run writes `output/` and never this directory.", "",
         "| | |", "|---|---|",
-        f"| commit | `{prov['git_commit'] or 'unknown'}`: the code that trained every run and wrote every table |",
+        f"| commit | {commit_text(prov)} |",
         f"| config | `name: {name}`; the resolved config is `provenance.json` → `config` |",
         f"| machine | {prov['platform']}; devices {', '.join(prov['devices'])}; torch threads per job: "
         f"{', '.join(map(str, prov['threads']))}; Python {prov['python']}, {packages} |",

@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 from . import data as data_mod
 from .layers import RestrictedLinear, SpectralInit, SpectralLinear
 from .models import ACTIVATIONS, DEFAULT_EIGVALS, EIGVALS, SCHEMES, build_model, check_sizes, count_trainable, linear_layers, retract
+from .provenance import code_commit
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamax": torch.optim.Adamax, "sgd": torch.optim.SGD}
 EVAL_CHUNK = 10_000  # rows per evaluation forward pass; bounds activation memory at N2 = 2000
@@ -193,6 +194,7 @@ def make_record(cfg, seed, model, data, history, final_train, n_train, wall, str
         "device": str(device), "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
         "threads": torch.get_num_threads(),
         "versions": {"torch": torch.__version__, "numpy": np.__version__, "python": sys.version.split()[0]},
+        "git_commit": code_commit(),
         "data": {"dataset": cfg.dataset, "sha256": data.checksums, "n_train": n_train,
                  "n_val": len(data.y_train) - n_train, "n_test": len(data.y_test)},
     }

@@ -153,3 +153,20 @@ def test_publish_leaves_no_partial_directory(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="the previous reference is unchanged"):
         publish(out, results)
     assert sorted(p.name for p in results.rglob("*")) == before and not results.with_name("demo.tmp").exists()
+
+
+@pytest.mark.parametrize("trained, expected", [
+    ({}, "the run records predate per-run commits"),
+    ({"0123456789abcdef": 2}, "the code that trained every run and wrote every table"),
+    ({"fedcba": 2}, "`fedcba` trained every run"),
+    ({"0123456789abcdef": 1, "None": 1}, "**the runs come from more than one commit** (runs per commit: "
+                                          "`0123456789abcdef`: 1; not recorded: 1)"),
+])
+def test_the_readme_says_which_commit_trained_the_runs(tmp_path, trained, expected):
+    """One training commit equal to the tables' is stated as such; any mix of commits is flagged."""
+    out = make_output(tmp_path / "out")
+    (out / "provenance.json").write_text(json.dumps({**PROVENANCE, "training_commits": trained}))
+    publish(out, tmp_path / "results")
+    commit_line = next(line for line in (tmp_path / "results" / "README.md").read_text().splitlines()
+                       if line.startswith("| commit |"))
+    assert expected in commit_line

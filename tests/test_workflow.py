@@ -140,6 +140,8 @@ def test_provenance(smoke):
     assert "data_dir" in prov["data"]["mnist"]["sources"]["train-images-idx3-ubyte"]
     assert prov["config"]["seeds"] == cfg["seeds"] and prov["packages"]["torch"] == "2.14.1"
     assert prov["start"] <= prov["end"]
+    from spectral.provenance import code_commit
+    assert prov["training_commits"] == {str(code_commit()): prov["n_runs"]}  # every run trained by this checkout
 
 
 def test_training_cells_ran_as_ensembles(smoke):
