@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .claims import CLAIM_TEXT, robustness
+from .claims import CLAIM_TEXT
+from .claims_report import robustness
 from .train import WriteError
 
 TABLES_ONLY = ("tables", "sensitivity", "claims.csv", "claims.md", "claim_verdicts.csv", "provenance.json")

@@ -6,8 +6,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from spectral.claims import (claim_verdict, claims_markdown, evaluate_claims, holm, mdd80, one_sided_p, robustness,
-                             welch_interval)
+from spectral.claims import claim_verdict, evaluate_claims, holm, mdd80, one_sided_p, welch_interval
 
 SCHEMES = ("direct-restricted", "spectral-eigvals", "direct-full", "spectral-full")
 
@@ -155,20 +154,3 @@ def test_partial_tables_are_inconclusive_with_a_reason(runs, claim, reason):
     text = row["detail"] + " ".join(cells.loc[cells["claim"] == claim, "detail"])
     assert row["verdict"] == "inconclusive" and reason in text, text
     assert overall(verdicts, "C5", "pruning-2022") == "inconclusive"
-
-
-def test_robustness_names_the_protocol_that_flips():
-    runs = pd.concat([synthetic_runs(), synthetic_runs(eigvals_gain=-0.05, protocol="authors-2020")])
-    dist = pd.concat([synthetic_distances(), synthetic_distances(protocol="authors-2020")])
-    cells, verdicts = evaluate_claims(runs, dist, protocols=["paper", "authors-2020"])
-    table = robustness(verdicts, cells, "paper").set_index("claim")
-    assert not table.loc["C1", "robust"] and "authors-2020 flips it to does not hold" in table.loc["C1", "detail"]
-    assert table.loc["C3", "robust"]
-
-
-def test_markdown_opens_with_the_claim_level_table():
-    cells, verdicts = evaluate()
-    text = claims_markdown(cells, verdicts)
-    assert text.splitlines()[2].startswith("| protocol | claim | dataset | verdict")
-    assert text.index("| paper | C1 | all |") < text.index("## C1 (paper)")
-    assert text.count("**holds**") == len(cells) + (verdicts["verdict"] == "holds").sum()

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from spectral.claims import claims_markdown, evaluate_claims, retraction_gap, robustness
+from spectral.claims import evaluate_claims, retraction_gap
+from spectral.claims_report import claims_markdown, robustness
 
 sys.stderr = open(snakemake.log[0], "w")
 c, pr = snakemake.params.claims, snakemake.params.pruning
