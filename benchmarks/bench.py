@@ -200,7 +200,7 @@ def bench_run(run: Path, peak: float) -> tuple[pd.DataFrame, dict]:
     `run` is an output/<name> (benchmark files) or results/<name> (tables/job_times.csv) directory. The floor is
     all training and evaluation FLOPs at `peak` (the GEMM peak), as if every job ran one GEMM at peak back to back.
     """
-    from spectral.publish import job_times, sessions
+    from spectral.publish import JOB_KEYS, job_times, sessions
     runs = pd.read_csv(run / "tables" / "runs.csv")
     published = run / "tables" / "job_times.csv"
     times = pd.read_csv(published) if published.is_file() else job_times(run)
@@ -209,7 +209,7 @@ def bench_run(run: Path, peak: float) -> tuple[pd.DataFrame, dict]:
     sizes = [[int(v) for v in s.split("-")] for s in runs["sizes"]]
     runs["train_flop"] = [step_flops(s, n_train) * e for s, e in zip(sizes, runs["epochs"])]
     runs["eval_flop"] = [eval_flops(s, e, n_test, n_train) for s, e in zip(sizes, runs["epochs"])]
-    keys = ["protocol", "dataset", "experiment", "scheme", "n2"]
+    keys = JOB_KEYS
     cells = runs.groupby(keys)[["train_flop", "eval_flop"]].sum().reset_index().merge(times, on=keys)
     table = cells.groupby("n2").agg(jobs=("seconds", "size"), job_s=("seconds", "sum"), train_tflop=("train_flop", "sum"),
                                     eval_tflop=("eval_flop", "sum")).reset_index()

@@ -1,6 +1,7 @@
 """Provenance of a whole workflow run: code version, packages, device, data, config and timing."""
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import functools
 import json
@@ -37,12 +38,10 @@ def provenance(record_paths, source_paths, config: dict) -> dict:
         dataset = Path(path).parent.name
         data[dataset] = {"sources": json.loads(Path(path).read_text()),
                          "sha256": next((r["data"]["sha256"] for r in records if r["settings"]["dataset"] == dataset), {})}
-    trained = {}
-    for r in records:
-        trained[str(r.get("git_commit"))] = trained.get(str(r.get("git_commit")), 0) + 1
+    trained = collections.Counter(str(r.get("git_commit")) for r in records)
     return {
         "git_commit": git_commit(),
-        "training_commits": trained,  # commit -> runs it trained ("None": a record from before commits were kept)
+        "training_commits": dict(trained),  # commit -> runs it trained ("None": a record from before commits were kept)
         "python": sys.version.split()[0], "platform": platform.platform(),
         "packages": {p: metadata.version(p) for p in PACKAGES},
         "devices": sorted({f"{r['device']} ({r['device_name']})" for r in records}),
