@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .claims import welch_interval
+from .stats import welch_test
 
 CELL = ["protocol", "dataset", "experiment", "scheme", "n2"]
 IGNORED_KEYS = {"name", "device", "threads", "data.dir", "ensemble.strategy"}  # where and how fast, not what
@@ -46,11 +46,27 @@ def config_differences(a: dict, b: dict) -> list[str]:
                   if fa.get(k) != fb.get(k) and not any(k == i or k.startswith(i + ".") for i in IGNORED_KEYS))
 
 
+REQUIRED = {"tables/runs.csv": CELL + ["seed", "final_test_accuracy"],
+            "claim_verdicts.csv": ["protocol", "claim", "dataset", "verdict"]}
+
+
 def _read(directory: Path, name: str) -> pd.DataFrame | dict:
+    """A run's JSON or CSV file; a missing, unreadable or malformed one raises CompareError naming it."""
     path = directory / name
     if not path.is_file():
         raise CompareError(f"{path} is missing (is {directory} an output or results directory of a finished run?)")
-    return json.loads(path.read_text()) if name.endswith(".json") else pd.read_csv(path)
+    try:
+        if name.endswith(".json"):
+            return json.loads(path.read_text())
+        table = pd.read_csv(path)
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as err:  # JSONDecodeError is a ValueError
+        raise CompareError(f"{path} is malformed: {str(err).splitlines()[0]}") from None
+    missing = [c for c in REQUIRED.get(name, []) if c not in table.columns]
+    if missing:
+        raise CompareError(f"{path} is malformed: it lacks the columns {', '.join(missing)}")
+    if name == "tables/runs.csv" and not pd.api.types.is_numeric_dtype(table["final_test_accuracy"]):
+        raise CompareError(f"{path} is malformed: final_test_accuracy holds non-numbers")
+    return table
 
 
 def compare_runs(reference, rerun) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -72,7 +88,7 @@ def compare_runs(reference, rerun) -> tuple[pd.DataFrame, pd.DataFrame]:
         if a is None or b is None:
             rows.append({**row, "status": "missing in " + ("reference" if a is None else "rerun")})
             continue
-        lo, hi = welch_interval(b, a)
+        lo, hi = welch_test(b, a, 0.0).interval(0.95)
         d = b.mean() - a.mean()
         if math.isnan(lo):  # fewer than 2 seeds on a side: only equality can be checked
             flagged = d != 0

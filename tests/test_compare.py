@@ -80,3 +80,19 @@ def test_different_configs_are_refused(tmp_path, capsys):
 def test_missing_directory_is_refused(tmp_path, capsys):
     assert main(["compare", str(tmp_path / "nope"), str(tmp_path)]) == 2
     assert "is not a directory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("corrupt, message", [
+    (lambda text: text + "garbage,line\n\"unterminated\n", "malformed"),
+    (lambda text: text.replace("final_test_accuracy", "accuracy"), "lacks the columns final_test_accuracy"),
+    (lambda text: text.replace(text.splitlines()[1].split(",")[-1], "oops", 1), "non-numbers"),
+])
+def test_a_malformed_runs_table_is_one_line_and_exit_2(tmp_path, capsys, corrupt, message):
+    """A garbage line, a missing column or a non-number in RUN's runs.csv: exit 2 and one line naming the file."""
+    ref, run = make_run(tmp_path / "ref"), make_run(tmp_path / "run")
+    table = run / "tables" / "runs.csv"
+    table.write_text(corrupt(table.read_text()))
+    assert main(["compare", str(ref), str(run)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(table) in err and message in err and "Traceback" not in err
+    assert not (run / "compare.csv").exists()
