@@ -8,6 +8,7 @@ CONFIG ?= config/config.yaml
 TARGET ?=
 NAME = $(shell sed -n 's/^name: *\([a-z0-9-]*\).*/\1/p' $(CONFIG) | head -1)
 DATA := resources/data
+MAKEDIR := $(dir $(abspath $(firstword $(MAKEFILE_LIST))))
 DATA_STAMPS := $(DATA)/mnist/.verified $(DATA)/fashion-mnist/.verified
 
 .PHONY: setup data test test-cluster reproduce quick smoke sensitivity tune compare publish lint bench bench-micro clean
@@ -41,14 +42,18 @@ lint: setup
 	$(BIN)/snakemake --lint --cores 1
 
 # Resumable: a run killed in any way (kill -9, power loss, session end) is resumed by the same command. flock makes
-# sure no other `make reproduce` works in this directory, so the stale Snakemake lock can be removed safely; then
-# --rerun-incomplete redoes the jobs that were cut off and keeps every finished one.
+# sure no other `make reproduce` works in this directory, and tools/snakemake_running.py that no plain `snakemake`
+# does (exit 76 if one does), so the stale Snakemake lock can be removed safely; then --rerun-incomplete redoes the
+# jobs that were cut off and keeps every finished one.
 reproduce: setup
 	@mkdir -p .snakemake
 	flock --nonblock --conflict-exit-code 75 .snakemake/make-reproduce.lock bash -c '\
+	    if pids=$$($(BIN)/python $(MAKEDIR)tools/snakemake_running.py "$(CURDIR)"); then exit 76; fi; \
 	    $(BIN)/snakemake $(TARGET) --unlock --cores 1 --configfile $(CONFIG) >/dev/null && \
 	    $(BIN)/snakemake $(TARGET) --cores $(CORES) --rerun-incomplete --configfile $(CONFIG)' \
-	    || { rc=$$?; [[ $$rc == 75 ]] && echo "error: another make reproduce is running in $(CURDIR)" >&2; exit $$rc; }
+	    || { rc=$$?; [[ $$rc == 75 ]] && echo "error: another make reproduce is running in $(CURDIR)" >&2; \
+	         [[ $$rc == 76 ]] && echo "error: a snakemake started outside make is running in $(CURDIR); its lock is left alone: wait for it or stop it" >&2; \
+	         exit $$rc; }
 
 quick:
 	$(MAKE) reproduce CONFIG=config/quick.yaml

@@ -204,6 +204,33 @@ def test_reproduce_resumes_after_kill_9(tmp_path):
         {**h, "seconds": r["seconds"]} for h, r in zip(uninterrupted["history"], resumed["history"])]
 
 
+def test_reproduce_leaves_a_plain_snakemakes_lock_alone(tmp_path):
+    """A `snakemake` started without make in the same directory keeps its lock: make reproduce exits 76 and unlocks
+    nothing; once it is gone, the check passes."""
+    import time
+    work = copy_workflow(tmp_path)
+    fake = work / "bin" / "snakemake"  # stands in for a running plain snakemake: the name is what is checked
+    fake.parent.mkdir()
+    fake.write_text("import time\ntime.sleep(60)\n")
+    lock = work / ".snakemake" / "locks" / "0.input.lock"
+    lock.parent.mkdir(parents=True)
+    lock.write_text("held")
+    proc = subprocess.Popen([sys.executable, str(fake)], cwd=work)
+    try:
+        time.sleep(0.5)
+        checker = [sys.executable, str(ROOT / "tools" / "snakemake_running.py"), str(work)]
+        assert subprocess.run(checker, capture_output=True, text=True).stdout.strip() == str(proc.pid)
+        done = subprocess.run(["make", "-f", str(ROOT / "Makefile"), "-o", "setup", "reproduce",
+                               f"VENV={ROOT / '.venv'}", "CONFIG=config/smoke.yaml"], cwd=work, capture_output=True,
+                              text=True)
+        assert done.returncode == 2 and "a snakemake started outside make is running" in done.stderr
+        assert lock.read_text() == "held"
+    finally:
+        proc.kill()
+        proc.wait()
+    assert subprocess.run(checker).returncode == 1
+
+
 def test_smoke_run_matches_the_committed_reference(smoke, capsys):
     """The smoke run equals results/smoke (published by `make publish CONFIG=config/smoke.yaml`) cell by cell."""
     from spectral.cli import main
