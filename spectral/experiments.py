@@ -1,10 +1,13 @@
 """Training cells and protocols: the one place that turns (protocol, dataset, experiment, scheme, N2) into a run.
 
-Experiments (Giambagli et al. 2021, Figs 2-3):
+Experiments (our reading of Giambagli et al. 2021: its abstract and introduction name linear and nonlinear
+feed-forward networks; its Figs 2-3 could not be read):
 - "perceptron": input -> classes, identity (N2 = 0 stands for "no hidden layer").
 - "telescopic": input -> N2 -> classes with identity activations, retracted to a perceptron after training.
 - "nonlinear": input -> N2 -> classes with the protocol's `nonlinear_activation`.
-Families group experiments for learning rates: "linear" (perceptron, telescopic) and "nonlinear".
+Families group experiments for learning rates: "linear" (the perceptron), "telescopic" (tuned on its own: at the
+perceptron's rates direct-full training of the deep linear stack falls below the perceptron as N2 grows, so C4
+would compare an untuned reference) and "nonlinear".
 
 A protocol is a named set of choices (config/config.yaml, `protocols:`): eigenvalue layout (`eigvals`), the
 initialisation (`init`, SpectralInit fields), `nonlinear_activation`, `optimizer`, `batch_size`, `epochs`, and a
@@ -17,7 +20,8 @@ from . import data as data_mod
 from .train import TrainConfig
 
 EXPERIMENTS = ("perceptron", "telescopic", "nonlinear")
-FAMILIES = {"perceptron": "linear", "telescopic": "linear", "nonlinear": "nonlinear"}
+FAMILIES = {"perceptron": "linear", "telescopic": "telescopic", "nonlinear": "nonlinear"}
+FAMILY_EXPERIMENT = {family: experiment for experiment, family in FAMILIES.items()}  # the network each family tunes
 PROTOCOL_KEYS = ("eigvals", "init", "nonlinear_activation", "optimizer", "batch_size", "epochs", "lr")
 
 
@@ -85,3 +89,25 @@ def cell_config(protocol: dict, dataset: str, experiment: str, scheme: str, n2: 
                        activation=cell_activation(experiment, protocol["nonlinear_activation"]),
                        epochs=protocol["epochs"], batch_size=protocol["batch_size"], optimizer=protocol["optimizer"],
                        lr=learning_rate(protocol["lr"], scheme, experiment, dataset), **run)
+
+
+def cell_n2s(experiment: str, n2s) -> list[int]:
+    """N2 values of an experiment's cells; 0 stands for 'no hidden layer' (the perceptron)."""
+    return [0] if check_experiment(experiment) == "perceptron" else list(n2s)
+
+
+def config_cells(config: dict) -> dict[str, list[tuple]]:
+    """(protocol, dataset, experiment, scheme, N2) of every training cell a validated config names: `main` (every
+    run protocol), `pruning` (C5's spectral and baseline networks) and `sensitivity` (the grid, trained when enabled
+    or asked for by its target)."""
+    experiments = [e for e in EXPERIMENTS if config["experiments"][e]]
+    main = [(p, d, e, s, n) for p in config["run_protocols"] for d in config["datasets"] for e in experiments
+            for s in config["schemes"] for n in cell_n2s(e, config["n2"])]
+    pr = config["pruning"]
+    pruning = [(pr["protocol"], d, "nonlinear", s, n) for d in config["datasets"]
+               for s in (pr["scheme"], pr["baseline_scheme"]) for n in pr["n2"]]
+    grid = config["sensitivity"]
+    sensitivity = [(p, d, e, s, n) for p in grid["protocols"] for d in grid["datasets"] for e in EXPERIMENTS
+                   for s in grid["schemes"] for n in cell_n2s(e, grid["n2"])]
+    return {"main": main, "pruning": pruning, "sensitivity": sensitivity}
+

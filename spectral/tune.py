@@ -1,7 +1,7 @@
 """Learning rates chosen per scheme x family x dataset on a held-out validation split (never the test split).
 
-For each dataset, family ("linear": the perceptron; "nonlinear": one nonlinear network with `n2` hidden nodes and the
-protocol's activation) and scheme: every rate of the grid trains `seeds` for `epochs` epochs on
+For each dataset, family ("linear": the perceptron; "telescopic": 784 -> n2 -> 10 with identity activations;
+"nonlinear": the same with the protocol's activation) and scheme: every rate of the grid trains `seeds` for `epochs` epochs on
 (1 - validation_fraction) of the training split, with the protocol's other choices; the score is the mean final
 validation accuracy over seeds. While the best rate sits at an end of the grid, the grid is extended by one x3 step
 on that side (at most `max_extensions` per side); a pick still at an end is reported as "edge", else "interior".
@@ -14,7 +14,7 @@ import time
 import pandas as pd
 
 from .ensemble import train_cell
-from .experiments import cell_config
+from .experiments import FAMILY_EXPERIMENT, cell_config
 
 STEP = 3.0  # grid extension factor
 
@@ -31,11 +31,13 @@ def score(protocol: dict, dataset, experiment, n2, scheme, lr, epochs, seeds, va
 
 
 def tune_learning_rates(name: str, protocol: dict, schemes, datasets, lrs, epochs, seeds, validation_fraction, n2,
-                        max_extensions=2, device="auto", data=None, log=print):
+                        max_extensions=2, device="auto", data=None, log=print, families=("linear", "nonlinear")):
     """(grid DataFrame, overlay {'protocols': {name: {'lr': {...}}}})."""
     rows, picks = [], {}
     for dataset in datasets:
-        for family, experiment, cell_n2 in (("linear", "perceptron", 0), ("nonlinear", "nonlinear", n2)):
+        for family in families:
+            experiment = FAMILY_EXPERIMENT[family]
+            cell_n2 = 0 if experiment == "perceptron" else n2
             for scheme in schemes:
                 tried = {}
 
