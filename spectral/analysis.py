@@ -6,10 +6,14 @@ Implementation choices:
 - Weight distributions are compared with the 1-Wasserstein distance and the two-sample KS statistic, both on raw
   and on standardised (z-scored per model) weights; per-seed rows pair models of the same seed, `pooled` rows
   pool all seeds.
-- Pruning removes hidden nodes of a trained 784 -> N2 -> 10 network (row i of W1 and column i of W2) in order
-  of increasing |lambda| of the hidden node (lambda_out of the first layer; Sci. Rep. 12, 11201 (2022) and
-  SpectralTools' spectralprune.py rank by |diag_end|), and, as baselines, in increasing order of the node's
-  incoming-weight norm ||W1[i, :]|| ("magnitude") and in a seeded random order.
+- Pruning removes hidden nodes of a trained 784 -> N2 -> 10 network (row i of W1 and column i of W2): a spectral
+  network in order of increasing |lambda| of the hidden node (lambda_out of the first layer; SpectralTools'
+  spectralprune.py@25e3f5a ranks by |diag_end|), a direct one in order of increasing incoming connectivity (Sci.
+  Rep. 12, 11201 (2022), Fig. 3 caption: "the absolute value of each node's incoming connectivity"; our reading is
+  |sum_j w_ij|, with sum_j |w_ij| and the L2 norm as options); both also by the L2 norm of the incoming weights
+  ("magnitude") and in seeded random orders, whose accuracies are averaged.
+- Weight distances also compare the initial weights of the spectral-eigvals and direct-full (Glorot) runs with the
+  trained direct-full weights (C3's untrained controls), where the npz holds them.
 - Every table is keyed by protocol as well: runs of different protocols never mix.
 """
 from __future__ import annotations
@@ -108,8 +112,10 @@ def weight_distances(weights: dict[tuple[str, str, str, int], np.ndarray], refer
 
 
 def weight_histograms(weights: dict[tuple[str, str, str, int], np.ndarray], bins: int = 80) -> pd.DataFrame:
-    """Pooled-over-seeds density of each scheme's weights on common bins per protocol and dataset (0.1-99.9 %)."""
+    """Pooled-over-seeds density of each scheme's trained weights (initial ones left out) on common bins per protocol
+    and dataset (0.1-99.9 %)."""
     rows = []
+    weights = {key: w for key, w in weights.items() if "@init" not in key[2]}
     for protocol, dataset in sorted({(p, d) for p, d, _, _ in weights}):
         mine = {(s, k): w for (p, d, s, k), w in weights.items() if (p, d) == (protocol, dataset)}
         pooled = {s: np.concatenate([w for (s2, _), w in sorted(mine.items()) if s2 == s])
@@ -134,34 +140,67 @@ def eigenvalue_rows(arrays, dataset: str, scheme: str, seed: int, layer: int = 0
     return rows
 
 
-PRUNING_ORDERS = ("eigenvalue", "magnitude", "random")
+PRUNING_ORDERS = {"spectral": ("eigenvalue", "magnitude", "random"), "direct": ("connectivity", "magnitude", "random")}
+CONNECTIVITY = {"abs-sum": lambda w: np.abs(w.sum(axis=1)), "l1": lambda w: np.abs(w).sum(axis=1),
+                "l2": lambda w: np.linalg.norm(w, axis=1)}
+
+
+def pruning_orders(arrays, seed: int, connectivity: str = "abs-sum", random_repeats: int = 1) -> dict[str, list]:
+    """Removal orders of a 784 -> N2 -> 10 network's hidden nodes, each a list of rankings (several for random).
+
+    A spectral network (its npz has eigenvalues) is ranked by |lambda| of the hidden node and by its incoming-weight
+    L2 norm ("magnitude"); a direct one by its incoming connectivity (`connectivity`, SR22 Fig. 3's baseline) and by
+    the same L2 norm. Both get `random_repeats` seeded random orders.
+    """
+    w1 = arrays["layer0.weight"]
+    n2 = w1.shape[0]
+    rng = np.random.default_rng(seed)
+    orders = {"magnitude": [np.argsort(CONNECTIVITY["l2"](w1), kind="stable")],
+              "random": [rng.permutation(n2) for _ in range(random_repeats)]}
+    if "layer0.eigvals_out" in arrays:
+        orders["eigenvalue"] = [np.argsort(np.abs(arrays["layer0.eigvals_out"]), kind="stable")]
+    else:
+        orders["connectivity"] = [np.argsort(CONNECTIVITY[connectivity](w1), kind="stable")]
+    return orders
 
 
 @torch.no_grad()
-def pruning_rows(arrays, x: torch.Tensor, y: torch.Tensor, fractions, seed: int, activation: str = "relu") -> list[dict]:
-    """Test accuracy of a 784 -> N2 -> 10 network as hidden nodes are removed in each of PRUNING_ORDERS."""
+def pruning_rows(arrays, x: torch.Tensor, y: torch.Tensor, fractions, seed: int, activation: str = "relu",
+                 connectivity: str = "abs-sum", random_repeats: int = 1) -> list[dict]:
+    """Test accuracy of a 784 -> N2 -> 10 network as hidden nodes are removed in each order (random: the mean over
+    its repeats)."""
     from .models import ACTIVATIONS
     w1 = torch.from_numpy(arrays["layer0.weight"])
     w2 = torch.from_numpy(arrays["layer1.weight"])
     hidden = ACTIVATIONS[activation]()(x @ w1.T)  # (N, N2), computed once; pruning masks its columns
     n2 = w1.shape[0]
-    orders = {"eigenvalue": np.argsort(np.abs(arrays["layer0.eigvals_out"]), kind="stable"),
-              "magnitude": np.argsort(np.linalg.norm(arrays["layer0.weight"], axis=1), kind="stable"),
-              "random": np.random.default_rng(seed).permutation(n2)}
     rows = []
-    for order, ranking in orders.items():
+    for order, rankings in pruning_orders(arrays, seed, connectivity, random_repeats).items():
         for fraction in fractions:
-            keep = torch.ones(n2, dtype=torch.bool)
-            keep[torch.from_numpy(ranking[:int(round(fraction * n2))].copy())] = False
-            logits = hidden[:, keep] @ w2[:, keep].T
+            accs = []
+            for ranking in rankings:
+                keep = torch.ones(n2, dtype=torch.bool)
+                keep[torch.from_numpy(ranking[:int(round(fraction * n2))].copy())] = False
+                logits = hidden[:, keep] @ w2[:, keep].T
+                accs.append(float((logits.argmax(1) == y).float().mean()))
             rows.append({"order": order, "fraction_removed": fraction, "nodes_kept": int(keep.sum()),
-                         "test_accuracy": float((logits.argmax(1) == y).float().mean())})
+                         "test_accuracy": float(np.mean(accs))})
     return rows
 
 
+INIT_CONTROLS = ("spectral-eigvals", "direct-full")  # C3's untrained controls: spectral and Glorot initial weights
+
+
 def load_weights(paths, keys) -> dict[tuple[str, str, str, int], np.ndarray]:
-    """{(protocol, dataset, scheme, seed): flat first-layer weights} from npz files and their run keys."""
-    return {(p, d, s, int(k)): np.load(path)["layer0.weight"].ravel() for path, (p, d, s, _, k) in zip(paths, keys)}
+    """{(protocol, dataset, scheme, seed): flat first-layer weights} from npz files and their run keys; the initial
+    weights of INIT_CONTROLS' runs come as scheme '<scheme>@init' where the npz holds them."""
+    out = {}
+    for path, (p, d, s, _, k) in zip(paths, keys):
+        arrays = np.load(path)
+        out[p, d, s, int(k)] = arrays["layer0.weight"].ravel()
+        if s in INIT_CONTROLS and "init.layer0.weight" in arrays:
+            out[p, d, f"{s}@init", int(k)] = arrays["init.layer0.weight"].ravel()
+    return out
 
 
 def eigenvalue_table(paths, keys) -> pd.DataFrame:
@@ -172,7 +211,8 @@ def eigenvalue_table(paths, keys) -> pd.DataFrame:
                                        "trained"])
 
 
-def pruning_table(paths, keys, fractions, activations: dict, test_subset=None, data_dir=None) -> pd.DataFrame:
+def pruning_table(paths, keys, fractions, activations: dict, test_subset=None, data_dir=None, connectivity="abs-sum",
+                  random_repeats=1) -> pd.DataFrame:
     """Pruning curves of every (protocol, dataset, scheme, n2, seed) network; `activations` maps protocol -> name."""
     from . import data as data_mod
     tests, rows = {}, []
@@ -180,7 +220,8 @@ def pruning_table(paths, keys, fractions, activations: dict, test_subset=None, d
         if dataset not in tests:
             x, y = data_mod.load(dataset, "test", data_dir)
             tests[dataset] = (x[:test_subset], y[:test_subset])
-        for row in pruning_rows(np.load(path), *tests[dataset], fractions, int(seed), activations[protocol]):
+        for row in pruning_rows(np.load(path), *tests[dataset], fractions, int(seed), activations[protocol],
+                                connectivity, random_repeats):
             rows.append({"protocol": protocol, "dataset": dataset, "scheme": scheme, "n2": int(n2), "seed": int(seed),
                          **row})
     return pd.DataFrame(rows, columns=["protocol", "dataset", "scheme", "n2", "seed", "order", "fraction_removed",

@@ -1,33 +1,54 @@
-"""Verdicts on the paper's claims from the tidy tables: cell tests, Holm correction, one verdict per claim.
+"""Verdicts on the papers' claims from the tidy tables: one test per cell, one verdict per claim.
 
-The rule, fixed before any table is read:
-1. A *cell* is one comparison on one dataset (and experiment, N2, margin...): a statistic per seed, its mean, the
-   paired 95 % t interval over seeds, the unpaired Welch interval beside it (the pairing shares only the batch
-   order), and two one-sided paired t tests against the claim's threshold: p_for (H0: effect <= threshold) and
-   p_against (H0: effect >= threshold; for an equivalence cell, H0: the effect lies inside the margins).
-2. Within each claim (every dataset, experiment, N2 of it), Holm's step-down correction is applied to the p_for
-   values and, separately, to the p_against values, at family-wise level alpha (default 0.05).
-3. A cell `holds` if its Holm-adjusted p_for < alpha, `does not hold` if its Holm-adjusted p_against < alpha,
-   else `inconclusive` (always so with fewer than 2 seeds, or when a needed scheme is missing).
-4. A claim, per dataset and overall: `does not hold` if some cell does not hold; else `holds` if every cell holds;
-   else `holds in part` (listing the cells that hold) if some do; else `inconclusive` (with the reason).
-5. mdd80 is the smallest true effect beyond the threshold that a one-sided paired t test at the nominal alpha
-   detects with 80 % power given the observed sd over seeds: an `inconclusive` cell whose observed distance to
-   the threshold is below mdd80 would need more seeds; one above it would not.
+The rule, fixed before any table is read (alpha = claims.alpha, delta = claims.delta of the claim):
+1. A *cell* is one comparison on one dataset (experiment, N2, margin...). Its primary test is pre-specified:
+   Welch's t test where the two schemes share only a seed's batch order (C1, C2, C4 gaps, C5, C6), a one-sample t
+   test over seeds where the pairing is real or the statistic is per seed (C3 and C3-moves: distances to the same
+   seed's direct-full network; C4 trends; C5-explore: orders applied to one network). The other interval is
+   reported beside it. p_for tests H0 effect <= threshold, p_against H0 effect >= threshold.
+2. Holm's step-down correction runs within each *family* = (protocol, claim, dataset): every cell of that claim on
+   that dataset under that protocol, whatever else the run holds.
+3. A cell is `at the threshold` if delta > 0 and its 90 % interval lies inside threshold +- delta (two one-sided
+   tests at alpha: equivalent to the threshold, neither holds nor fails); else it `holds` if its Holm-adjusted
+   p_for < alpha, `does not hold` if its Holm-adjusted p_against < alpha, else `inconclusive`. For C2-TOST (whose
+   claim is an equivalence band, delta 0) `does not hold` means worse than -margin; better than +margin is
+   `superior`, not a failure. `wrong_side` flags a cell whose 95 % interval excludes the threshold on the failing
+   side, whatever Holm says.
+4. A claim, per dataset and overall (both datasets' cells):
+   `does not hold` if some cell does not hold (an existence statement: Holm in each family);
+   `holds` if every cell has unadjusted p_for < alpha and none is at the threshold (intersection-union test,
+   Berger 1982: a universal claim needs no multiplicity correction);
+   `at the threshold` if every cell is; `holds in part` if some cells hold (the Holm list); else `inconclusive`.
+   Each direction is controlled at alpha per family, so the two together allow at most 2 alpha (only when every
+   cell sits exactly at its threshold); `overall` does not hold if any dataset's family does (at most
+   alpha x datasets).
+5. Power, for a cell still undecided: `level` is the alpha it needs (alpha for the holds direction, the IUT level;
+   Holm's next level alpha / (m - rejected) for the failing direction), `mdd80` the smallest distance beyond the
+   threshold detected with 80 % power at that level and the observed sd(s) with the seeds it has, and
+   `seeds_needed` the seeds (per arm for Welch) that would decide it with 80 % power if the observed effect were
+   true (the one-sided test, or the equivalence test when the effect lies within delta), blank above 1000.
+6. Beside every test with n >= 10: an exact sign-flip (one-sample) or permutation (Welch) test of the same mean;
+   `perm_disagrees` marks a cell whose unadjusted decision at alpha differs (listed in claims.md).
 
-Claims (NC21 = Nat. Commun. 12, 1330 (2021); SR22 = Sci. Rep. 12, 11201 (2022)):
-- C1 (NC21): acc(spectral-eigvals) - acc(direct-restricted) > 0 at equal trainable count (every experiment, every N2).
-- C2 (NC21): training eigenvectors too closes the gap: acc(spectral-full) - acc(direct-full) > -m, one claim per
-  non-inferiority margin m, plus a two-sided equivalence test (TOST, |difference| < m_eq); every experiment.
-- C3 (NC21 Fig. 4): eigenvalue-trained weights are distributed more like fully trained ones than restricted ones:
-  d(restricted, full) - d(eigvals, full) > 0 for d in {1-Wasserstein, KS statistic} on raw and standardised weights.
-- C4 (NC21 Fig. 2): linear telescopic networks gain accuracy with N2 (per-seed Spearman rho of accuracy on N2,
-  mean over seeds > 0) and approach full training (acc(eigvals, telescopic, largest N2) - acc(direct-full,
-  perceptron) > -m_eq).
-  That the trained stack is a linear classifier (retracted = stacked accuracy) is a logged check, not a claim.
-- C5 (SR22): removing the hidden nodes with the smallest |lambda| keeps more test accuracy than removing random
-  nodes, and than removing the nodes with the smallest incoming-weight norm, at the claim fraction, under SR22's
-  setup (the pruning protocol's networks).
+Claims (NC21 = Nat. Commun. 12, 1330 (2021); PRE21 = Phys. Rev. E 104, 054312 (2021); SR22 = Sci. Rep. 12, 11201
+(2022); all from their abstracts, introductions and figure captions, see shared EVIDENCE; the mapping to our
+experiments is our reading):
+- C1 (NC21 abstract): acc(spectral-eigvals) - acc(direct-restricted) > 0 at equal trainable count.
+- C2@m (NC21 abstract, SR22 introduction): acc(spectral-full) - acc(direct-full) > -m (non-inferiority, primary);
+  C2-TOST: |difference| < m_eq (secondary).
+- C3 (NC21 Fig. 4 caption): d(restricted, full) - d(eigvals, full) > 0, d in {1-Wasserstein, KS} on raw and
+  standardised perceptron weights. C3-moves, its control: d(eigvals at initialisation, full) - d(eigvals, full)
+  > 0, i.e. training the eigenvalues moves the weights towards the fully trained distribution.
+- C4 (our reading of the linear telescopic networks): eigenvalue-trained telescopic networks gain accuracy with N2
+  (per-seed Spearman rho), and at the largest N2 reach direct-full training of the same telescopic network within
+  m_eq, with the gap closing as N2 grows. C4-perceptron: the same gap against the direct-full perceptron, the
+  class of linear maps the retracted network belongs to.
+- C5 (SR22 Fig. 3 caption): the spectral network pruned by smallest |lambda| is not worse, by more than the
+  margin, than a direct-full network of the same shape pruned by smallest incoming connectivity: at the claim
+  fraction and over the curve (mean accuracy up to the area fraction). C5-explore (exploratory): on the same
+  spectral network, |lambda| against weight-norm and random orders.
+- C6 (PRE21 abstract): two eigenvalue sets per mapping (per-layer) train eigenvalue-only networks better than one
+  per node: acc(spectral-eigvals, per-layer) - acc(spectral-eigvals, per-node) > 0 on the cells both run.
 """
 from __future__ import annotations
 
@@ -35,134 +56,160 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import stats as sps
 
-from .analysis import mean_ci
+from . import stats
 
-CELL_COLUMNS = ["protocol", "claim", "dataset", "experiment", "n2", "statistic", "value", "ci95_low", "ci95_high",
-                "welch_low", "welch_high", "n", "threshold", "p_for", "p_against", "p_for_holm", "p_against_holm",
-                "mdd80", "verdict", "detail"]
-CLAIM_COLUMNS = ["protocol", "claim", "dataset", "verdict", "cells", "cells_hold", "cells_fail", "detail"]
+CELL_COLUMNS = ["protocol", "claim", "dataset", "experiment", "n2", "statistic", "test", "value", "se", "df",
+                "ci95_low", "ci95_high", "ci90_low", "ci90_high", "paired_low", "paired_high", "welch_low",
+                "welch_high", "n", "sd_a", "sd_b", "threshold", "delta", "p_for", "p_against", "p_for_holm",
+                "p_against_holm", "p_superior", "iut", "at_threshold", "wrong_side", "p_perm_for", "p_perm_against",
+                "perm_disagrees", "level", "mdd80", "seeds_needed", "verdict", "detail"]
+CLAIM_COLUMNS = ["protocol", "claim", "dataset", "verdict", "cells", "cells_hold", "cells_iut", "cells_at_threshold",
+                 "cells_fail", "cells_undecided", "cells_wrong_side", "detail"]
+VERDICTS = ("holds", "does not hold", "at the threshold", "superior", "inconclusive")
+SEEDS_CAP = 1000  # seeds_needed is left blank above this
+PERMUTATION_MIN_N = 10  # the distribution-free check runs from this many seeds on
 RETRACTION_TOLERANCE = 1e-3  # accuracies are counts / 10000: a float-rounding flip of a few samples at most
 CLAIM_TEXT = {
     "C1": "Training eigenvalues only beats direct training of as many randomly chosen weights.",
     "C2": "Training eigenvectors too (spectral-full) is not worse than full direct training by more than the margin.",
-    "C2-TOST": "spectral-full and direct-full are equivalent within the margin (two one-sided tests).",
+    "C2-TOST": "spectral-full and direct-full are equivalent within the margin (secondary; superiority is no failure).",
     "C3": "Eigenvalue-trained weights are distributed more like fully trained ones than restricted-trained ones.",
-    "C4": "Linear telescopic networks gain accuracy with N2 and approach full training.",
-    "C5": "Pruning hidden nodes by smallest |lambda| beats random and weight-norm pruning (SR22's setup).",
+    "C3-moves": "Training the eigenvalues moves the weights towards the fully trained distribution (C3's control).",
+    "C4": "Telescopic networks gain accuracy with N2 and reach direct-full training of the same network.",
+    "C4-perceptron": "The eigenvalue-trained telescopic network reaches the direct-full perceptron.",
+    "C5": "Pruning by smallest |lambda| is not worse than a direct-full network pruned by connectivity (SR22 Fig. 3).",
+    "C5-explore": "On one spectral network, |lambda| order beats weight-norm and random orders (exploratory).",
+    "C6": "Two eigenvalue sets per mapping (per-layer) beat one per node for eigenvalue-only training (PRE21).",
 }
 
 
-def holm(pvalues) -> np.ndarray:
-    """Holm's step-down adjusted p values (NaN stays NaN and is not counted)."""
-    p = np.asarray(pvalues, dtype=float)
-    out = np.full_like(p, np.nan)
-    ok = ~np.isnan(p)
-    m = int(ok.sum())
-    if m == 0:
-        return out
-    order = np.argsort(p[ok], kind="stable")
-    adjusted = np.maximum.accumulate((m - np.arange(m)) * p[ok][order]).clip(max=1.0)
-    values = np.empty(m)
-    values[order] = adjusted
-    out[ok] = values
-    return out
+def claim_base(claim: str) -> str:
+    """'C2@0.5pp' -> 'C2': the key of CLAIM_TEXT and of claims.delta."""
+    return claim.split("@")[0]
 
 
-def one_sided_p(values, threshold: float, greater: bool = True) -> float:
-    """Paired one-sided t test p value of H0: mean <= threshold (greater) or mean >= threshold (not greater)."""
-    v = np.asarray(values, dtype=float)
-    if len(v) < 2:
-        return math.nan
-    sd = v.std(ddof=1)
-    if sd == 0:
-        return 0.0 if (v.mean() > threshold) == greater and v.mean() != threshold else 1.0
-    t = (v.mean() - threshold) / (sd / math.sqrt(len(v)))
-    return float(stats.t.sf(t, len(v) - 1) if greater else stats.t.cdf(t, len(v) - 1))
+def cell(claim, dataset, experiment, n2, statistic, threshold, *, delta=0.0, a=None, b=None, diffs=None,
+         primary="welch", equivalence=None, detail="") -> dict:
+    """One cell row before the family step: the primary test (Welch on a, b or one-sample on diffs), the other
+    interval, the distribution-free check. `equivalence` = m turns it into a TOST cell on |effect| < m."""
+    welch = stats.welch_test(a, b, threshold) if a is not None else None
+    paired = stats.paired_test(diffs, threshold) if diffs is not None else None
+    test = welch if primary == "welch" else paired
+    assert test is not None, f"{claim}: the primary test {primary!r} has no data"
+    p_for, p_against, p_superior = test.p_for, test.p_against, math.nan
+    perm = (math.nan, math.nan)
+    if test.n >= PERMUTATION_MIN_N and equivalence is None:
+        perm = tuple(stats.permutation_p(a, b, threshold, g) if primary == "welch" else
+                     stats.sign_flip_p(diffs, threshold, g) for g in (True, False))
+    if equivalence is not None:  # TOST: for = inside (-m, m); against = below -m; superior = above +m
+        low = _shifted(test, -equivalence)
+        high = _shifted(test, equivalence)
+        p_for, p_against, p_superior = max(low[0], high[1]), low[1], high[0]
+    lo95, hi95 = test.interval(0.95)
+    lo90, hi90 = test.interval(0.90)
+    pl, ph = paired.interval(0.95) if paired is not None else (math.nan, math.nan)
+    wl, wh = welch.interval(0.95) if welch is not None else (math.nan, math.nan)
+    sd_a, sd_b = _sds(a, b, diffs, primary)
+    if test.n < 2:
+        detail = f"n = {test.n} < 2: no test; " + detail
+    return {"claim": claim, "dataset": dataset, "experiment": experiment, "n2": int(n2), "statistic": statistic,
+            "test": test.kind, "value": test.estimate, "se": test.se, "df": test.df, "ci95_low": lo95,
+            "ci95_high": hi95, "ci90_low": lo90, "ci90_high": hi90, "paired_low": pl, "paired_high": ph,
+            "welch_low": wl, "welch_high": wh, "n": test.n, "sd_a": sd_a, "sd_b": sd_b,
+            "threshold": -equivalence if equivalence is not None else threshold,
+            "delta": 0.0 if equivalence is not None else delta, "p_for": p_for, "p_against": p_against,
+            "p_superior": p_superior, "p_perm_for": perm[0], "p_perm_against": perm[1], "detail": detail}
 
 
-def mdd80(sd: float, n: int, alpha: float = 0.05) -> float:
-    """Minimal effect (beyond the threshold) a one-sided t test at alpha finds with 80 % power (normal shift)."""
-    if n < 2 or math.isnan(sd):
-        return math.nan
-    return float((stats.t.ppf(1 - alpha, n - 1) + stats.t.ppf(0.8, n - 1)) * sd / math.sqrt(n))
+def _shifted(test: stats.TTest, threshold: float) -> tuple[float, float]:
+    return stats._directions(test.estimate, test.se, test.df, threshold)
 
 
-def welch_interval(a, b) -> tuple[float, float]:
-    """Unpaired 95 % Welch interval of mean(a) - mean(b)."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if len(a) < 2 or len(b) < 2:
-        return math.nan, math.nan
-    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    diff, se = a.mean() - b.mean(), math.sqrt(va + vb)
-    if se == 0:
-        return diff, diff
-    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
-    half = float(stats.t.ppf(0.975, df)) * se
-    return diff - half, diff + half
+def _sds(a, b, diffs, primary) -> tuple[float, float]:
+    def sd(x):
+        x = np.asarray(x, dtype=float)
+        x = x[~np.isnan(x)]
+        return float(x.std(ddof=1)) if len(x) > 1 else math.nan
+    return (sd(a), sd(b)) if primary == "welch" else (sd(diffs), math.nan)
 
 
-def cell(claim, dataset, experiment, n2, statistic, diffs, threshold, *, a=None, b=None, equivalence=None,
-         alpha=0.05, detail="") -> dict:
-    """One cell row from per-seed values `diffs` (paired) and, for the Welch interval, the two samples a and b."""
-    diffs = np.asarray(diffs, dtype=float)
-    diffs = diffs[~np.isnan(diffs)]
-    mean, sd, lo, hi = mean_ci(diffs)
-    n = len(diffs)
-    if equivalence is None:
-        p_for, p_against = one_sided_p(diffs, threshold, True), one_sided_p(diffs, threshold, False)
-    else:  # TOST: for = both one-sided tests reject; against = the effect lies beyond one margin (Bonferroni x 2)
-        p_for = max(one_sided_p(diffs, -equivalence, True), one_sided_p(diffs, equivalence, False))
-        p_against = min(1.0, 2 * min(one_sided_p(diffs, -equivalence, False), one_sided_p(diffs, equivalence, True)))
-    wl, wh = welch_interval(a, b) if a is not None else (math.nan, math.nan)
-    if n < 2:
-        detail = f"n = {n} < 2: no interval; " + detail
-    return {"claim": claim, "dataset": dataset, "experiment": experiment, "n2": n2, "statistic": statistic,
-            "value": mean, "ci95_low": lo, "ci95_high": hi, "welch_low": wl, "welch_high": wh, "n": n,
-            "threshold": threshold, "p_for": p_for, "p_against": p_against, "mdd80": mdd80(sd, n, alpha),
-            "detail": detail}
+def decide(cells: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    """Rule points 2, 3, 5 and 6: Holm per family, verdicts, flags, power of the undecided cells."""
+    cells = cells.copy().reset_index(drop=True)
+    for col in ("p_for_holm", "p_against_holm", "level", "mdd80"):
+        cells[col] = np.nan
+    cells["seeds_needed"] = pd.array([pd.NA] * len(cells), dtype="Int64")
+    for _, idx in cells.groupby(["protocol", "claim", "dataset"]).groups.items():
+        cells.loc[idx, "p_for_holm"] = stats.holm(cells.loc[idx, "p_for"])
+        cells.loc[idx, "p_against_holm"] = stats.holm(cells.loc[idx, "p_against"])
+        cells.loc[idx, "level_against"] = stats.holm_next_level(cells.loc[idx, "p_against_holm"], alpha)
+    thr, delta = cells["threshold"], cells["delta"]
+    cells["iut"] = cells["p_for"] < alpha
+    cells["at_threshold"] = (delta > 0) & (cells["ci90_low"] > thr - delta) & (cells["ci90_high"] < thr + delta)
+    cells["wrong_side"] = cells["ci95_high"] < thr
+    superior = cells["p_superior"] < alpha  # NaN (every non-TOST cell) compares False
+    cells["verdict"] = np.select(
+        [cells["at_threshold"], cells["p_for_holm"] < alpha, cells["p_against_holm"] < alpha, superior],
+        ["at the threshold", "holds", "does not hold", "superior"], "inconclusive")
+    pf, pa = cells["p_for"] < alpha, cells["p_against"] < alpha
+    cells["perm_disagrees"] = cells["p_perm_for"].notna() & (((cells["p_perm_for"] < alpha) != pf)
+                                                             | ((cells["p_perm_against"] < alpha) != pa))
+    for i in cells.index[cells["verdict"] == "inconclusive"]:
+        r = cells.loc[i]
+        distance = r["value"] - r["threshold"]
+        level = alpha if distance >= 0 else r["level_against"]
+        sd_b = None if r["test"] == "paired" else r["sd_b"]
+        cells.loc[i, "level"] = level
+        cells.loc[i, "mdd80"] = stats.mdd(r["sd_a"], sd_b, int(r["n"]), level)
+        cells.loc[i, "seeds_needed"] = stats.seeds_needed(distance, r["sd_a"], sd_b, level, SEEDS_CAP, r["delta"],
+                                                          alpha)
+    return cells[CELL_COLUMNS]
 
 
-def _paired(g: pd.DataFrame, scheme: str, other: str):
-    acc = g.pivot_table(index="seed", columns="scheme", values="final_test_accuracy")
-    if scheme not in acc or other not in acc:
-        return None
-    both = acc[[scheme, other]].dropna()
-    return both[scheme] - both[other], acc[scheme].dropna(), acc[other].dropna()
+def cell_label(r) -> str:
+    where = {0: r.experiment, -1: f"{r.experiment} (all N2)"}.get(r.n2, f"{r.experiment} N2={r.n2}")
+    kind = r.statistic.split(",")[-1].strip() if "," in r.statistic else ""
+    return f"{r.dataset} {where}" + (f" [{kind}]" if kind and claim_base(r.claim) in ("C3", "C3-moves", "C5",
+                                                                                       "C5-explore", "C4") else "")
 
 
-def scheme_cells(runs, claim, scheme, other, threshold, statistic, experiments, alpha, equivalence=None):
-    """Per (dataset, experiment, n2): the paired difference acc(scheme) - acc(other) over seeds."""
+def claim_verdict(g: pd.DataFrame) -> tuple[str, str]:
+    """Rule point 4: (verdict, detail) of a group of decided cells."""
+    if g.empty:
+        return "inconclusive", "no cells: a scheme, experiment or dataset it needs is missing"
+    if g["p_for"].isna().all():
+        return "inconclusive", "no cell has a test (" + "; ".join(sorted({d.split(";")[0] for d in g["detail"]})) + ")"
+    fail, hold = g[g["verdict"] == "does not hold"], g[g["verdict"] == "holds"]
+    near = g[g["verdict"] == "at the threshold"]
+    tail = f"; at the threshold: {len(near)}" if len(near) else ""
+    if len(fail):
+        return "does not hold", "fails at " + "; ".join(cell_label(r) for r in fail.itertuples()) + tail
+    if g["iut"].all() and not len(near):
+        return "holds", f"every one of {len(g)} cells has p < alpha (intersection-union); {len(hold)} hold after Holm"
+    if len(near) == len(g):
+        return "at the threshold", f"all {len(g)} cells lie within delta of the threshold"
+    if len(hold):
+        return "holds in part", "holds at " + "; ".join(cell_label(r) for r in hold.itertuples()) + tail
+    return "inconclusive", f"no cell decided{tail}"
+
+
+def summarize_claims(cells: pd.DataFrame) -> pd.DataFrame:
+    """Claim-level verdicts per (protocol, claim, dataset) and overall (dataset 'all')."""
     rows = []
-    sub = runs[runs["experiment"].isin(experiments)]
-    for (dataset, experiment, n2), g in sub.groupby(["dataset", "experiment", "n2"], sort=True):
-        paired = _paired(g, scheme, other)
-        if paired is None:
-            continue
-        diff, a, b = paired
-        rows.append(cell(claim, dataset, experiment, n2, statistic, diff, threshold, a=a, b=b, alpha=alpha,
-                         equivalence=equivalence,
-                         detail=f"mean test accuracy {scheme} {a.mean():.4f} vs {other} {b.mean():.4f}"))
-    return rows
-
-
-def claim_c3(distances: pd.DataFrame, alpha: float) -> list[dict]:
-    rows = []
-    d = distances[distances["seed"].astype(str) != "pooled"]
-    for (dataset, standardised), g in d.groupby(["dataset", "standardised"], sort=True):
-        for metric, column in (("W1", "wasserstein"), ("KS", "ks_statistic")):
-            w = g.pivot_table(index="seed", columns="scheme", values=column)
-            if "spectral-eigvals" not in w or "direct-restricted" not in w:
-                continue
-            kind = "standardised" if str(standardised) == "True" else "raw"
-            diff = (w["direct-restricted"] - w["spectral-eigvals"]).dropna()
-            rows.append(cell("C3", dataset, "perceptron", 0, f"{metric}(restricted, full) - {metric}(eigvals, full), "
-                             f"{kind} weights", diff, 0.0, a=w["direct-restricted"].dropna(),
-                             b=w["spectral-eigvals"].dropna(), alpha=alpha,
-                             detail=f"mean {metric} to direct-full: eigvals {w['spectral-eigvals'].mean():.4f}, "
-                                    f"restricted {w['direct-restricted'].mean():.4f}"))
-    return rows
+    for (protocol, claim), g in cells.groupby(["protocol", "claim"], sort=False):
+        for dataset in sorted(g["dataset"].unique()) + ["all"]:
+            sub = g if dataset == "all" else g[g["dataset"] == dataset]
+            verdict, detail = claim_verdict(sub)
+            v = sub["verdict"]
+            rows.append({"protocol": protocol, "claim": claim, "dataset": dataset, "verdict": verdict,
+                         "cells": len(sub), "cells_hold": int((v == "holds").sum()), "cells_iut": int(sub["iut"].sum()),
+                         "cells_at_threshold": int((v == "at the threshold").sum()),
+                         "cells_fail": int((v == "does not hold").sum()),
+                         "cells_undecided": int(v.isin(["inconclusive", "superior"]).sum()),
+                         "cells_wrong_side": int(sub["wrong_side"].sum()), "detail": detail})
+    return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
 
 
 def retraction_gap(runs: pd.DataFrame) -> float:
@@ -171,128 +218,7 @@ def retraction_gap(runs: pd.DataFrame) -> float:
     return float((tele["retracted_test_accuracy"] - tele["final_test_accuracy"]).abs().max()) if len(tele) else math.nan
 
 
-def claim_c4(runs: pd.DataFrame, margin: float, alpha: float) -> list[dict]:
-    rows = []
-    for dataset, g in runs.groupby("dataset", sort=True):
-        ev = g[(g["experiment"] == "telescopic") & (g["scheme"] == "spectral-eigvals")]
-        rhos = [stats.spearmanr(s["n2"], s["final_test_accuracy"]).statistic for _, s in ev.groupby("seed")
-                if s["n2"].nunique() >= 2]
-        rhos = [r for r in rhos if not np.isnan(r)]
-        reason = "" if ev["n2"].nunique() >= 2 else "fewer than 2 N2 values in telescopic; "
-        rows.append(cell("C4", dataset, "telescopic", -1, "Spearman rho(N2, test accuracy) per seed, spectral-eigvals",
-                         rhos, 0.0, alpha=alpha, detail=reason + f"{ev['n2'].nunique()} N2 values"))
-        full = g[(g["experiment"] == "perceptron") & (g["scheme"] == "direct-full")].set_index("seed")
-        if len(ev) and len(full):
-            top = ev[ev["n2"] == ev["n2"].max()].set_index("seed")["final_test_accuracy"]
-            ref = full["final_test_accuracy"]
-            diff = (top - ref).dropna()
-            rows.append(cell("C4", dataset, "telescopic", int(ev["n2"].max()),
-                             "acc(spectral-eigvals, telescopic, largest N2) - acc(direct-full, perceptron)", diff,
-                             -margin, a=top,
-                             b=ref, alpha=alpha, detail=f"eigvals {top.mean():.4f} vs direct-full perceptron "
-                                                        f"{ref.mean():.4f}, margin {margin:g}"))
-    return rows
-
-
-def claim_c5(pruning: pd.DataFrame, protocol: str, scheme: str, fraction: float, alpha: float) -> list[dict]:
-    rows = []
-    sub = pruning[(pruning["protocol"] == protocol) & (pruning["scheme"] == scheme)
-                  & np.isclose(pruning["fraction_removed"], fraction)]
-    for (dataset, n2), g in sub.groupby(["dataset", "n2"], sort=True):
-        acc = g.pivot_table(index="seed", columns="order", values="test_accuracy")
-        for other in ("random", "magnitude"):
-            if "eigenvalue" not in acc or other not in acc:
-                continue
-            rows.append(cell("C5", dataset, "nonlinear", int(n2), f"acc(prune by |lambda|) - acc(prune {other}), "
-                             f"{fraction:g} removed", acc["eigenvalue"] - acc[other], 0.0, a=acc["eigenvalue"],
-                             b=acc[other], alpha=alpha, detail=f"eigenvalue {acc['eigenvalue'].mean():.4f} vs {other} "
-                                                               f"{acc[other].mean():.4f}"))
-    return rows
-
-
-def decide(cells: pd.DataFrame, alpha: float) -> pd.DataFrame:
-    """Holm within each (protocol, claim), then the cell verdicts (rule points 2-3)."""
-    cells = cells.copy()
-    cells["p_for_holm"] = np.nan
-    cells["p_against_holm"] = np.nan
-    for _, idx in cells.groupby(["protocol", "claim"]).groups.items():
-        cells.loc[idx, "p_for_holm"] = holm(cells.loc[idx, "p_for"])
-        cells.loc[idx, "p_against_holm"] = holm(cells.loc[idx, "p_against"])
-    cells["verdict"] = np.where(cells["p_for_holm"] < alpha, "holds",
-                                np.where(cells["p_against_holm"] < alpha, "does not hold", "inconclusive"))
-    return cells[CELL_COLUMNS]
-
-
-def cell_label(r) -> str:
-    where = {0: r.experiment, -1: f"{r.experiment} (all N2)"}.get(r.n2, f"{r.experiment} N2={r.n2}")
-    return f"{r.dataset} {where}" + (f" [{r.statistic.split(',')[-1].strip()}]" if r.claim in ("C3", "C5") else "")
-
-
-def claim_verdict(g: pd.DataFrame) -> tuple[str, str]:
-    """Rule point 4: (verdict, detail) of a group of decided cells."""
-    if g.empty:
-        return "inconclusive", "no cells: a scheme, experiment or dataset it needs is missing"
-    hold, fail = g[g["verdict"] == "holds"], g[g["verdict"] == "does not hold"]
-    if len(fail):
-        return "does not hold", "fails at " + "; ".join(cell_label(r) for r in fail.itertuples())
-    if len(hold) == len(g):
-        return "holds", f"all {len(g)} cells hold"
-    if len(hold):
-        return "holds in part", "holds at " + "; ".join(cell_label(r) for r in hold.itertuples())
-    reasons = sorted({r.detail.split(";")[0] for r in g.itertuples() if r.n < 2})
-    return "inconclusive", "no cell decided" + (f" ({', '.join(reasons)})" if reasons else "")
-
-
-def summarize_claims(cells: pd.DataFrame, claims, protocols) -> pd.DataFrame:
-    """Claim-level verdicts per (protocol, claim, dataset) and overall (dataset 'all')."""
-    rows = []
-    for protocol in protocols:
-        for claim in claims:
-            g = cells[(cells["protocol"] == protocol) & (cells["claim"] == claim)]
-            for dataset in sorted(g["dataset"].unique()) + ["all"]:
-                sub = g if dataset == "all" else g[g["dataset"] == dataset]
-                verdict, detail = claim_verdict(sub)
-                rows.append({"protocol": protocol, "claim": claim, "dataset": dataset, "verdict": verdict,
-                             "cells": len(sub), "cells_hold": int((sub["verdict"] == "holds").sum()),
-                             "cells_fail": int((sub["verdict"] == "does not hold").sum()), "detail": detail})
-    return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
-
-
-def claim_names(margins, equivalence_margin) -> list[str]:
-    return ["C1"] + [f"C2@{100 * m:g}pp" for m in margins] + [f"C2-TOST@{100 * equivalence_margin:g}pp", "C3", "C4",
-                                                              "C5"]
-
-
-def evaluate_claims(runs: pd.DataFrame, distances: pd.DataFrame, pruning: pd.DataFrame | None = None, *,
-                    protocols=None, margins=(0.005, 0.01, 0.02), equivalence_margin=0.01, alpha=0.05,
-                    pruning_protocol=None, pruning_scheme="spectral-full", pruning_fraction=0.5):
-    """(cells, claim-level verdicts). C1-C4 per protocol in `protocols`; C5 on `pruning_protocol`'s networks."""
-    protocols = list(protocols or sorted(runs["protocol"].unique()))
-    rows = []
-    for protocol in protocols:
-        r = runs[runs["protocol"] == protocol]
-        d = distances[distances["protocol"] == protocol] if len(distances) else distances
-        new = scheme_cells(r, "C1", "spectral-eigvals", "direct-restricted", 0.0,
-                           "acc(spectral-eigvals) - acc(direct-restricted)", ["perceptron", "telescopic", "nonlinear"],
-                           alpha)
-        for m in margins:
-            new += scheme_cells(r, f"C2@{100 * m:g}pp", "spectral-full", "direct-full", -m,
-                                f"acc(spectral-full) - acc(direct-full), margin {m:g}",
-                                ["perceptron", "telescopic", "nonlinear"], alpha)
-        new += scheme_cells(r, f"C2-TOST@{100 * equivalence_margin:g}pp", "spectral-full", "direct-full", 0.0,
-                            f"acc(spectral-full) - acc(direct-full), equivalence margin {equivalence_margin:g}",
-                            ["perceptron", "telescopic", "nonlinear"], alpha, equivalence=equivalence_margin)
-        new += claim_c3(d, alpha) if len(d) else []
-        new += claim_c4(r, equivalence_margin, alpha)
-        rows += [{**row, "protocol": protocol} for row in new]
-    names = claim_names(margins, equivalence_margin)
-    c5_protocols = []
-    if pruning is not None and pruning_protocol is not None:
-        rows += [{**row, "protocol": pruning_protocol}
-                 for row in claim_c5(pruning, pruning_protocol, pruning_scheme, pruning_fraction, alpha)]
-        c5_protocols = [pruning_protocol]
-    cells = decide(pd.DataFrame(rows, columns=[c for c in CELL_COLUMNS if c not in
-                                               ("p_for_holm", "p_against_holm", "verdict")]), alpha)
-    verdicts = pd.concat([summarize_claims(cells, names[:-1], protocols),
-                          summarize_claims(cells, ["C5"], c5_protocols)], ignore_index=True)
-    return cells, verdicts
+def spearman_per_seed(frame: pd.DataFrame, value: str) -> list[float]:
+    """Per seed, Spearman's rho of `value` on N2 (seeds with fewer than 2 N2 values or no spread are left out)."""
+    rhos = [sps.spearmanr(s["n2"], s[value]).statistic for _, s in frame.groupby("seed") if s["n2"].nunique() >= 2]
+    return [r for r in rhos if not np.isnan(r)]

@@ -1,80 +1,134 @@
-"""Reporting the claims: robustness of each verdict across protocols, and claims.md.
+"""Reporting the claims: robustness of each effect across protocols, and claims.md.
 
-`robustness` compares the claim-level verdicts of the sensitivity grid's protocols; `claims_markdown` writes the
-claim-level table first, then the rule (spectral/claims.py), the robustness section and every cell.
+`robustness` compares each claim cell's effect under every other protocol with the reference protocol's (the
+difference of two independent estimates, with its 95 % interval); `claims_markdown` writes the claim-level table
+first, then what each verdict means (spectral/claims.py), the robustness section and every cell.
 """
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
+from scipy import stats
 
-from .claims import CLAIM_TEXT
+from .claims import CLAIM_TEXT, claim_base
+
+KEYS = ["claim", "dataset", "experiment", "n2", "statistic"]
+SHIFT_COLUMNS = ["claim", "protocol", "reference", "dataset", "experiment", "n2", "statistic", "effect_reference",
+                 "effect", "shift", "shift_low", "shift_high", "delta", "moved", "reversed"]
 
 
-def robustness(verdicts: pd.DataFrame, cells: pd.DataFrame, reference: str) -> pd.DataFrame:
-    """Per claim: `robust` if its overall verdict is the same under every protocol, else which flips it and how far.
-
-    "How far": the mean over shared cells of (effect under that protocol - effect under `reference`).
-    """
+def effect_shifts(cells: pd.DataFrame, reference: str) -> pd.DataFrame:
+    """Per cell shared by `reference` and another protocol: shift = effect - effect under reference, 95 % interval
+    from both standard errors (Welch-Satterthwaite df); `moved` if the interval lies beyond +- delta, `reversed` if
+    the two protocols' 95 % intervals exclude the threshold on opposite sides. Trend cells (all N2) are left out:
+    their N2 sets differ between grids."""
+    ref = cells[(cells["protocol"] == reference) & (cells["n2"] != -1)]
     rows = []
-    overall = verdicts[verdicts["dataset"] == "all"]
-    for claim, g in overall.groupby("claim", sort=False):
-        by = dict(zip(g["protocol"], g["verdict"]))
-        if reference not in by:
-            continue
-        flips = {p: v for p, v in by.items() if v != by[reference]}
-        parts = []
-        for p in flips:
-            ref = cells[(cells["protocol"] == reference) & (cells["claim"] == claim)]
-            other = cells[(cells["protocol"] == p) & (cells["claim"] == claim)]
-            keys = ["dataset", "experiment", "n2", "statistic"]
-            merged = ref.merge(other, on=keys, suffixes=("_ref", "_p"))
-            shift = (merged["value_p"] - merged["value_ref"]).mean() if len(merged) else math.nan
-            parts.append(f"{p} flips it to {flips[p]} (mean effect shift {shift:+.4f} over {len(merged)} cells)")
-        rows.append({"claim": claim, "reference": reference, "verdicts": "; ".join(f"{p}: {v}" for p, v in by.items()),
-                     "robust": not flips, "detail": "; ".join(parts) or "same verdict"})
-    return pd.DataFrame(rows, columns=["claim", "reference", "verdicts", "robust", "detail"])
+    for protocol in sorted(set(cells["protocol"]) - {reference}):
+        other = cells[(cells["protocol"] == protocol) & (cells["n2"] != -1)]
+        merged = ref.merge(other, on=KEYS, suffixes=("_ref", ""))
+        for r in merged.itertuples():
+            shift = r.value - r.value_ref
+            se = math.hypot(r.se, r.se_ref)
+            df = (r.se ** 2 + r.se_ref ** 2) ** 2 / (r.se ** 4 / r.df + r.se_ref ** 4 / r.df_ref) if se > 0 else np.inf
+            half = float(stats.t.ppf(0.975, df)) * se if se > 0 else 0.0
+            low, high = shift - half, shift + half
+            above = lambda lo, hi, t: 1 if lo > t else -1 if hi < t else 0  # noqa: E731
+            side_ref = above(r.ci95_low_ref, r.ci95_high_ref, r.threshold_ref)
+            side = above(r.ci95_low, r.ci95_high, r.threshold)
+            rows.append({"claim": r.claim, "protocol": protocol, "reference": reference, "dataset": r.dataset,
+                         "experiment": r.experiment, "n2": r.n2, "statistic": r.statistic,
+                         "effect_reference": r.value_ref, "effect": r.value, "shift": shift, "shift_low": low,
+                         "shift_high": high, "delta": r.delta, "moved": bool(low > r.delta or high < -r.delta),
+                         "reversed": bool(side_ref * side == -1)})
+    return pd.DataFrame(rows, columns=SHIFT_COLUMNS)
+
+
+def robustness(cells: pd.DataFrame, reference: str) -> pd.DataFrame:
+    """Per claim: `robust` if no other protocol moves a cell's effect beyond delta or reverses it significantly."""
+    shifts = effect_shifts(cells, reference)
+    rows = []
+    for claim, g in shifts.groupby("claim", sort=False):
+        bad = g[g["moved"] | g["reversed"]]
+        parts = [f"{r.protocol} {'reverses' if r.reversed else 'moves'} {r.dataset} {r.experiment} N2={r.n2} by "
+                 f"{r.shift:+.4f} [{r.shift_low:+.4f}, {r.shift_high:+.4f}]" for r in bad.itertuples()]
+        largest = g.loc[g["shift"].abs().idxmax()]
+        rows.append({"claim": claim, "reference": reference, "protocols": ", ".join(sorted(g["protocol"].unique())),
+                     "cells": len(g), "moved": int(g["moved"].sum()), "reversed": int(g["reversed"].sum()),
+                     "robust": bad.empty, "largest_shift": float(largest["shift"]),
+                     "detail": "; ".join(parts) or f"largest shift {largest['shift']:+.4f} ({largest['protocol']}, "
+                                                   f"{largest['dataset']} {largest['experiment']} N2={largest['n2']})"})
+    return pd.DataFrame(rows, columns=["claim", "reference", "protocols", "cells", "moved", "reversed", "robust",
+                                       "largest_shift", "detail"])
 
 
 def _fmt(x, signed=True) -> str:
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else (f"{x:+.4f}" if signed else f"{x:.4f}")
+    if x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{x:+.4f}" if signed else f"{x:.4f}" if isinstance(x, float) else str(x)
 
 
-RULE_TEXT = ("Rule (spectral/claims.py): each cell is a one-sided paired t test over seeds against the claim's "
-             "threshold; Holm's correction runs over the cells of each claim (family-wise alpha); a cell `holds` if "
-             "its Holm-adjusted p < alpha, `does not hold` if the opposite one-sided test does, else `inconclusive`. A "
-             "claim `does not hold` if any cell does not hold, `holds` if every cell holds, `holds in part` if some "
-             "do, else `inconclusive`. mdd80: the smallest effect beyond the threshold a test at the nominal alpha "
-             "detects with 80 % power at the observed sd.")
+RULE_TEXT = """What the verdicts mean (the rule, spectral/claims.py, fixed before any table was read):
+- A cell's primary test is Welch's t test where the two schemes share only a seed's batch order (C1, C2, C4 gaps,
+  C5, C6) and a one-sample t test over seeds where the pairing is real (C3, C4 trends, C5-explore); the other
+  interval is shown beside it.
+- `holds` (cell): Holm-adjusted p < alpha within its family (protocol x claim x dataset); `does not hold`: the
+  opposite one-sided test, Holm-adjusted; `at the threshold`: its 90 % interval lies within threshold +- delta
+  (equivalent to the threshold: neither holds nor fails); `superior` (C2-TOST only): better than the equivalence
+  band, which is no failure of the paper's claim; else `inconclusive`. A cell marked *wrong side* has its 95 %
+  interval on the failing side of the threshold, even if Holm leaves it inconclusive.
+- A claim `holds` if every cell has unadjusted p < alpha and none is at the threshold (intersection-union test:
+  a claim about every cell needs no multiplicity correction); `does not hold` if some cell does not hold; `at the
+  threshold` if every cell is; `holds in part` if some cells hold after Holm; else `inconclusive`. Each direction
+  is controlled at alpha per family; together they allow at most 2 alpha; `all` fails if any dataset does.
+- For an undecided cell: `level` is the alpha it is tested at (alpha towards holding, Holm's next level towards
+  failing), mdd80 the smallest distance from the threshold found there with 80 % power with its seeds, and
+  `seeds needed` the seeds per arm that would decide it with 80 % power if its observed effect were the truth.
+  Adding seeds to this run and re-testing is optional stopping and is not done: new seeds belong to a declared
+  design (config/design.yaml)."""
 
 
 def claims_markdown(cells: pd.DataFrame, verdicts: pd.DataFrame, robust: pd.DataFrame | None = None,
                     alpha: float = 0.05) -> str:
     """claims.md: the claim-level table first, then the rule, the robustness section, then every cell."""
-    lines = ["# Claims of Giambagli et al. (2021) and the 2022 pruning follow-up: verdicts", "",
-             "| protocol | claim | dataset | verdict | cells (hold / fail) | detail |", "|---|---|---|---|---|---|"]
+    lines = ["# Claims of Giambagli et al. (2021) and its follow-ups (PRE 2021, Sci. Rep. 2022): verdicts", "",
+             "| protocol | claim | dataset | verdict | cells: hold / p<alpha / at threshold / fail / undecided | "
+             "wrong side | detail |", "|---|---|---|---|---|---|---|"]
     for r in verdicts.itertuples():
-        lines.append(f"| {r.protocol} | {r.claim} | {r.dataset} | **{r.verdict}** | {r.cells} ({r.cells_hold} / "
-                     f"{r.cells_fail}) | {r.detail} |")
-    lines += ["", RULE_TEXT + f" alpha = {alpha:g}.", ""]
-    if robust is not None:
-        lines += ["## Robustness across protocols", "",
-                  "A claim is `robust` if its overall verdict is the same under every protocol of the sensitivity "
-                  "grid (tables/sensitivity.csv, a smaller grid than the main run).", "",
-                  "| claim | robust | verdicts | detail |", "|---|---|---|---|"]
-        lines += [f"| {r.claim} | {'yes' if r.robust else '**no**'} | {r.verdicts} | {r.detail} |"
-                  for r in robust.itertuples()]
+        lines.append(f"| {r.protocol} | {r.claim} | {r.dataset} | **{r.verdict}** | {r.cells}: {r.cells_hold} / "
+                     f"{r.cells_iut} / {r.cells_at_threshold} / {r.cells_fail} / {r.cells_undecided} | "
+                     f"{r.cells_wrong_side} | {r.detail} |")
+    lines += ["", RULE_TEXT, f"alpha = {alpha:g}.", ""]
+    if robust is not None and len(robust):
+        lines += ["## Robustness across protocols (by effects)", "",
+                  f"Each claim cell that the reference protocol `{robust['reference'].iloc[0]}` shares with another "
+                  "protocol: the effect's shift with its 95 % interval. A claim is `robust` when no protocol moves "
+                  "an effect beyond delta (the interval lies outside +- delta) or reverses it (the two protocols' "
+                  "intervals exclude the threshold on opposite sides).", "",
+                  "| claim | robust | protocols | cells | moved | reversed | detail |", "|---|---|---|---|---|---|---|"]
+        lines += [f"| {r.claim} | {'yes' if r.robust else '**no**'} | {r.protocols} | {r.cells} | {r.moved} | "
+                  f"{r.reversed} | {r.detail} |" for r in robust.itertuples()]
+        lines.append("")
+    flagged = cells[cells["perm_disagrees"].astype(bool)]
+    if len(flagged):
+        lines += ["## Where the distribution-free check disagrees with the t test", ""]
+        lines += [f"- {r.protocol} {r.claim} {r.dataset} {r.experiment} N2={r.n2}: t p_for {r.p_for:.3g}, "
+                  f"permutation p_for {r.p_perm_for:.3g}" for r in flagged.itertuples()]
         lines.append("")
     for (protocol, claim), g in cells.groupby(["protocol", "claim"], sort=False):
-        base = claim.split("@")[0]
-        lines += [f"## {claim} ({protocol}): {CLAIM_TEXT.get(base, '')}", "",
-                  "| dataset | experiment | N2 | statistic | value | 95 % CI (paired) | Welch 95 % CI | n | p Holm | "
-                  "mdd80 | verdict |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+        lines += [f"## {claim} ({protocol}): {CLAIM_TEXT.get(claim_base(claim), '')}", "",
+                  "| dataset | experiment | N2 | statistic | test | value | 95 % CI | paired CI | Welch CI | n | "
+                  "threshold ± delta | p | p Holm | level | mdd80 | seeds needed | verdict |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in g.itertuples():
             n2 = {0: "–", -1: "all"}.get(r.n2, r.n2)
-            lines.append(f"| {r.dataset} | {r.experiment} | {n2} | {r.statistic} | {_fmt(r.value)} | "
-                         f"[{_fmt(r.ci95_low)}, {_fmt(r.ci95_high)}] | [{_fmt(r.welch_low)}, {_fmt(r.welch_high)}] | "
-                         f"{r.n} | {_fmt(r.p_for_holm, False)} | {_fmt(r.mdd80, False)} | **{r.verdict}** |")
+            flag = " (wrong side)" if r.wrong_side else ""
+            lines.append(f"| {r.dataset} | {r.experiment} | {n2} | {r.statistic} | {r.test} | {_fmt(r.value)} | "
+                         f"[{_fmt(r.ci95_low)}, {_fmt(r.ci95_high)}] | [{_fmt(r.paired_low)}, {_fmt(r.paired_high)}] | "
+                         f"[{_fmt(r.welch_low)}, {_fmt(r.welch_high)}] | {r.n} | {r.threshold:+g} ± {r.delta:g} | "
+                         f"{_fmt(r.p_for, False)} | {_fmt(r.p_for_holm, False)} | {_fmt(r.level, False)} | "
+                         f"{_fmt(r.mdd80, False)} | {_fmt(r.seeds_needed, False)} | **{r.verdict}**{flag} |")
         lines.append("")
     return "\n".join(lines)

@@ -132,28 +132,30 @@ def fig5_spectrum(eig: pd.DataFrame, prune: pd.DataFrame, png, pdf) -> None:
             pr = pr[pr["n2"] == widest]
             sns.lineplot(pr, x="fraction_removed", y=ACC, hue="network", style="order", marker="o",
                          errorbar=("ci", 95), ax=row[2])
-            row[2].set(title=f"{dataset}: pruning hidden nodes by |lambda|, weight norm or at random",
+            row[2].set(title=f"{dataset}: pruning by |lambda|, connectivity, weight norm or at random",
                        xlabel="share of hidden nodes removed")
     _save(fig, png, pdf)
 
 
-VERDICT_COLOURS = {"holds": "#1b9e77", "holds in part": "#7570b3", "inconclusive": "#999999",
-                   "does not hold": "#d95f02"}
+VERDICT_COLOURS = {"holds": "#1b9e77", "holds in part": "#7570b3", "at the threshold": "#e6ab02",
+                   "superior": "#66a61e", "inconclusive": "#999999", "does not hold": "#d95f02"}
 
 
 def _sensitivity_panel(row) -> str:
-    """Panel of a sensitivity cell: its claim, with C4's trend and gap apart (different statistics and thresholds)."""
-    if row["claim"] == "C4":
-        return "C4 trend (Spearman rho)" if "Spearman" in row["statistic"] else "C4 gap to direct-full perceptron"
+    """Panel of a sensitivity cell: its claim, with C4's trend, closing and gap apart (different statistics)."""
+    if row["claim"].startswith("C4"):
+        return f"{row['claim']} {row['statistic'].rsplit(',', 1)[-1].strip()}"
     return row["claim"]
 
 
 def fig_sensitivity(cells: pd.DataFrame, png, pdf) -> None:
-    """Claim x cell x protocol: each cell's effect with its paired 95 % CI, coloured by verdict, one panel per claim.
+    """Claim x cell x protocol: each cell's effect with its primary 95 % CI, coloured by verdict, one panel per claim.
 
-    C2 is drawn at its 1 pp margin only (the other margins move the threshold, not the effects); TOST is left out.
+    C2 is drawn at its 1 pp margin only (the other margins move the threshold, not the effects); TOST, C5 (one
+    protocol) and C6 (itself a comparison of protocols) are left out.
     """
-    cells = cells[~cells["claim"].str.startswith("C2") | (cells["claim"] == "C2@1pp")].copy()
+    keep = ~cells["claim"].str.startswith(("C2", "C5", "C6")) | (cells["claim"] == "C2@1pp")
+    cells = cells[keep].copy()
     cells["panel"] = cells.apply(_sensitivity_panel, axis=1)
     kind = cells["statistic"].str.extract(r"^(W1|KS)", expand=False).fillna("") + " " + \
         cells["statistic"].str.extract(r"(raw|standardised)", expand=False).fillna("")
@@ -177,7 +179,7 @@ def fig_sensitivity(cells: pd.DataFrame, png, pdf) -> None:
         ax.axvline(g["threshold"].iloc[0], ls="--", color="black", lw=0.8)
         ax.set_yticks(range(len(labels)), labels, fontsize=7)
         ax.invert_yaxis()
-        ax.set_title(f"{panel}: effect with paired 95 % CI (dashed: threshold)", fontsize=9)
+        ax.set_title(f"{panel}: effect with its 95 % CI (dashed: threshold)", fontsize=9)
     handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=v) for v, c in VERDICT_COLOURS.items()]
     handles += [plt.Line2D([], [], marker=m, ls="", color="black", label=p) for p, m in markers.items()]
     fig.legend(handles=handles, loc="outside lower center", ncols=4, title="verdict (Holm) and protocol")
@@ -185,10 +187,10 @@ def fig_sensitivity(cells: pd.DataFrame, png, pdf) -> None:
 
 
 FIGURE_MAP = [
-    ("fig1_operator", "Fig. 1 (schematic of the spectral parametrisation)", "method: W = lower-left block of Phi Lambda Phi^-1"),
-    ("fig2_linear", "Fig. 2 (linear perceptron and telescopic linear networks)", "C1 (perceptron, telescopic), C2 (perceptron), C4"),
-    ("fig3_nonlinear", "Fig. 3 (nonlinear 784-N2-10 networks)", "C1 and C2 (nonlinear)"),
-    ("fig4_weights", "Fig. 4 (distributions of trained weights)", "C3"),
+    ("fig1_operator", "our drawing of the abstract's operator (NC21's Fig. 1 could not be read)", "method: W = lower-left block of Phi Lambda Phi^-1"),
+    ("fig2_linear", "our reading: linear perceptron and telescopic networks (NC21's Figs 2-3 could not be read)", "C1 (perceptron, telescopic), C2 (perceptron), C4"),
+    ("fig3_nonlinear", "our reading: nonlinear 784-N2-10 networks (NC21's Figs 2-3 could not be read)", "C1 and C2 (nonlinear)"),
+    ("fig4_weights", "NC21 Fig. 4 (distributions of trained perceptron weights; its caption was read)", "C3"),
     ("fig5_spectrum", "Follow-up spectral-pruning paper (Sci. Rep. 2022): eigenvalue portrait, node ranking",
      "C5 (pruning-2022 networks); the main protocol's curves are exploratory"),
     ("sensitivity", "Robustness of every claim cell to the protocol", "C1-C4 under every shipped protocol"),

@@ -236,7 +236,7 @@ def save_run(record: dict, final: dict, initial: dict, json_path, npz_path) -> N
     try:
         for path in (json_path, npz_path):
             path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(tmp_npz, **final, **{f"init.{k}": v for k, v in initial.items() if ".eigvals" in k})
+        np.savez(tmp_npz, **final, **{f"init.{k}": v for k, v in initial.items() if k.endswith((".eigvals_in", ".eigvals_out", ".weight"))})
         target = json_path
         tmp_json.write_text(json.dumps(record, indent=1))
         os.replace(tmp_npz, npz_path)

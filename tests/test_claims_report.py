@@ -1,18 +1,37 @@
-"""Tests for spectral.claims_report: the robustness table and claims.md, on the synthetic tables of test_claims."""
+"""Tests for spectral.claims_report: robustness by effects and claims.md, on the synthetic tables of test_claims."""
 import pandas as pd
 
-from spectral.claims import evaluate_claims
-from spectral.claims_report import claims_markdown, robustness
+from spectral.claims_report import claims_markdown, effect_shifts, robustness
 from test_claims import evaluate, synthetic_distances, synthetic_runs
 
 
-def test_robustness_names_the_protocol_that_flips():
-    runs = pd.concat([synthetic_runs(), synthetic_runs(eigvals_gain=-0.05, protocol="authors-2020")])
+def _two_protocols(gain_other, noise=0.002):
+    runs = pd.concat([synthetic_runs(noise=noise), synthetic_runs(eigvals_gain=gain_other, protocol="authors-2020",
+                                                                  noise=noise)])
     dist = pd.concat([synthetic_distances(), synthetic_distances(protocol="authors-2020")])
-    cells, verdicts = evaluate_claims(runs, dist, protocols=["paper", "authors-2020"])
-    table = robustness(verdicts, cells, "paper").set_index("claim")
-    assert not table.loc["C1", "robust"] and "authors-2020 flips it to does not hold" in table.loc["C1", "detail"]
-    assert table.loc["C3", "robust"]
+    cells, _ = evaluate(runs, dist, protocols=["paper", "authors-2020"])
+    return cells
+
+
+def test_a_small_shift_is_robust_even_when_labels_differ():
+    """C1's effect moves by 0.1 pp (well inside delta = 0.5 pp): robust, whatever the labels say."""
+    table = robustness(_two_protocols(0.051), "paper").set_index("claim")
+    assert table.loc["C1", "robust"] and table.loc["C1", "moved"] == 0 and table.loc["C3", "robust"]
+
+
+def test_a_shift_beyond_delta_or_a_reversal_is_not_robust():
+    """A 3 pp shift is `moved`; an effect of -5 pp against +5 pp is `reversed` as well."""
+    moved = robustness(_two_protocols(0.02), "paper").set_index("claim")
+    assert not moved.loc["C1", "robust"] and moved.loc["C1", "moved"] > 0 and moved.loc["C1", "reversed"] == 0
+    assert "authors-2020 moves" in moved.loc["C1", "detail"]
+    flipped = robustness(_two_protocols(-0.05), "paper").set_index("claim")
+    assert flipped.loc["C1", "reversed"] > 0 and "reverses" in flipped.loc["C1", "detail"]
+
+
+def test_shift_interval_uses_both_standard_errors():
+    shifts = effect_shifts(_two_protocols(0.03), "paper")
+    r = shifts[shifts["claim"] == "C1"].iloc[0]
+    assert r["shift_low"] < r["shift"] < r["shift_high"] and abs(r["shift"] + 0.02) < 0.01
 
 
 def test_markdown_opens_with_the_claim_level_table():
@@ -20,4 +39,5 @@ def test_markdown_opens_with_the_claim_level_table():
     text = claims_markdown(cells, verdicts)
     assert text.splitlines()[2].startswith("| protocol | claim | dataset | verdict")
     assert text.index("| paper | C1 | all |") < text.index("## C1 (paper)")
-    assert text.count("**holds**") == len(cells) + (verdicts["verdict"] == "holds").sum()
+    assert text.count("**holds**") == (cells["verdict"] == "holds").sum() + (verdicts["verdict"] == "holds").sum()
+    assert "intersection-union" in text and "optional stopping" in text

@@ -1,7 +1,6 @@
 """Tests for spectral.data: real verified MNIST/Fashion-MNIST, and every failure on small synthetic IDX files."""
 import gzip
 import hashlib
-import shutil
 
 import numpy as np
 import pytest

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from spectral.claims import CELL_COLUMNS
 from spectral.cli import main
 from spectral.publish import (README_END, README_START, PublishError, job_times, publish, results_section, sessions,
                               update_readme)
@@ -17,9 +18,9 @@ CONFIG = {"name": "demo", "run_protocols": ["paper"], "datasets": ["mnist", "fas
 PROVENANCE = {"git_commit": "0123456789abcdef", "platform": "Linux-x86_64", "devices": ["cpu (x86_64)"],
               "threads": [2], "python": "3.11.7", "packages": {"torch": "2.14.1", "numpy": "2.4.6", "snakemake": "9"},
               "n_runs": 2, "config": CONFIG}
-VERDICTS = [("paper", "C1", "mnist", "holds", 2, 2, 0), ("paper", "C1", "fashion-mnist", "holds in part", 2, 1, 0),
-            ("paper", "C1", "all", "holds in part", 4, 3, 0), ("pruning-2022", "C5", "all", "does not hold", 2, 0, 1),
-            ("per-layer", "C1", "all", "holds", 4, 4, 0)]
+VERDICTS = [("paper", "C1", "mnist", "holds", 2, 2, 0, 0), ("paper", "C1", "fashion-mnist", "holds in part", 2, 1, 1, 0),
+            ("paper", "C1", "all", "holds in part", 4, 3, 1, 0), ("pruning-2022", "C5", "all", "does not hold", 2, 0, 0, 1),
+            ("per-layer", "C1", "all", "holds", 4, 4, 0, 0)]
 
 
 def bench(path: Path, seconds: float, end: float) -> None:
@@ -44,7 +45,9 @@ def make_output(path: Path) -> Path:
         (run / "seed0.json").write_text("{}")
         (run / "seed0.npz").write_bytes(b"arrays")
     pd.DataFrame(VERDICTS, columns=["protocol", "claim", "dataset", "verdict", "cells", "cells_hold",
-                                    "cells_fail"]).assign(detail="").to_csv(path / "claim_verdicts.csv", index=False)
+                                    "cells_at_threshold", "cells_fail"]).assign(detail="").to_csv(
+        path / "claim_verdicts.csv", index=False)
+    pd.DataFrame(columns=CELL_COLUMNS).to_csv(path / "claims.csv", index=False)
     (path / "claims.md").write_text("# claims")
     (path / "figures").mkdir()
     for fig in ("fig2_linear", "fig3_nonlinear"):
@@ -58,6 +61,13 @@ def test_job_times_keep_this_runs_cells_only(tmp_path):
     times = job_times(make_output(tmp_path / "out"))
     assert list(times["n2"]) == [10, 0] and list(times["seconds"]) == [200.0, 100.0]
     assert pd.to_datetime(times["end"]).max().timestamp() == T0 + 3600
+    out = tmp_path / "out"  # a sensitivity-grid cell (sensitivity/runs.csv) is this run's job too
+    bench(out / "benchmarks" / "jobs" / "per-layer" / "mnist" / "perceptron" / "direct-full" / "n0.tsv", 7.0, T0)
+    assert 7.0 not in list(job_times(out)["seconds"])
+    (out / "sensitivity").mkdir()
+    pd.DataFrame([{"protocol": "per-layer", "dataset": "mnist", "experiment": "perceptron", "scheme": "direct-full",
+                   "n2": 0, "seed": 0}]).to_csv(out / "sensitivity" / "runs.csv", index=False)
+    assert 7.0 in list(job_times(out)["seconds"])
     bench(tmp_path / "out" / "benchmarks" / "jobs" / "paper" / "odd.tsv", 1.0, T0)
     with pytest.raises(PublishError, match="not a training job's benchmark"):
         job_times(tmp_path / "out")
@@ -97,9 +107,11 @@ def test_results_section_follows_the_verdicts(tmp_path):
     publish(make_output(tmp_path / "out"), results)
     text = results_section(results, "results/demo")
     row = next(line for line in text.splitlines() if line.startswith("| **C1**"))
-    assert row.split(" | ")[1:4] == ["holds (2/2)", "holds in part (1/2)", "holds in part (3/4)"]
-    assert "| **C5** " in text and "per-layer" not in text  # C5 under its own protocol; other protocols not
-    assert "![Fig. 2: linear networks](results/demo/figures/fig2_linear.png)" in text
+    assert row.split(" | ")[1:4] == ["holds (2/2)", "holds in part (1/2, 1 at threshold)",
+                                     "holds in part (3/4, 1 at threshold)"]
+    assert "| **C5** " in text  # C5 under its own protocol; the other protocols' C1 rows are not shown
+    assert sum(line.startswith("| **C1**") for line in text.splitlines()) == 1
+    assert "![fig2: linear networks](results/demo/figures/fig2_linear.png)" in text
     verdicts = pd.read_csv(results / "claim_verdicts.csv")
     verdicts.loc[verdicts["dataset"] == "mnist", "verdict"] = "does not hold"
     verdicts.to_csv(results / "claim_verdicts.csv", index=False)

@@ -46,7 +46,8 @@ def expected_cells(cfg):
                 for e, ns in (("perceptron", [0]), ("telescopic", sizes), ("nonlinear", sizes)) for n in ns}
     main = grid(cfg["run_protocols"], cfg["datasets"], cfg["schemes"], cfg["n2"])
     pr = cfg["pruning"]
-    c5 = {(pr["protocol"], d, "nonlinear", pr["scheme"], n) for d in cfg["datasets"] for n in pr["n2"]}
+    c5 = {(pr["protocol"], d, "nonlinear", s, n) for d in cfg["datasets"] for n in pr["n2"]
+          for s in (pr["scheme"], pr["baseline_scheme"])}
     sens = cfg["sensitivity"]
     return main, c5, grid(sens["protocols"], sens["datasets"], sens["schemes"], sens["n2"])
 
@@ -76,13 +77,16 @@ def test_tables_are_well_formed(smoke):
     assert len(summary) == len(main | c5) and (summary["n"] == n_seeds).all()
     assert (summary["ci95_low"] <= summary["mean"]).all() and (summary["mean"] <= summary["ci95_high"]).all()
     dist = pd.read_csv(t / "weights_distance.csv")
-    assert len(dist) == n_data * (n_schemes - 1) * (n_seeds + 1) * 2 and dist["wasserstein"].ge(0).all()
+    controls = 2  # the initial weights of spectral-eigvals and direct-full (C3's untrained controls)
+    assert len(dist) == n_data * (n_schemes - 1 + controls) * (n_seeds + 1) * 2 and dist["wasserstein"].ge(0).all()
     eig = pd.read_csv(t / "eigenvalues.csv")
     assert len(eig) == n_data * 2 * n_seeds * (784 + 10)
     prune = pd.read_csv(t / "pruning.csv")
     networks = n_seeds * (n_data * 2 * n_h + len(c5))
     assert len(prune) == networks * 3 * len(cfg["pruning"]["fractions"])
-    assert set(prune["order"]) == {"eigenvalue", "magnitude", "random"}
+    assert set(prune["order"]) == {"eigenvalue", "connectivity", "magnitude", "random"}
+    direct = prune[prune["scheme"] == cfg["pruning"]["baseline_scheme"]]
+    assert set(direct["order"]) == {"connectivity", "magnitude", "random"}
     full = prune[prune["fraction_removed"] == 0]
     assert (full.groupby(["protocol", "dataset", "scheme", "n2", "seed"])["test_accuracy"].nunique() == 1).all()
 
@@ -95,11 +99,15 @@ def test_claims(smoke):
     n_data, n_h = len(cfg["datasets"]), len(cfg["n2"])
     counts = cells.groupby("claim").size().to_dict()
     assert counts["C1"] == counts["C2@1pp"] == counts["C2-TOST@1pp"] == n_data * (1 + 2 * n_h)
-    assert counts["C3"] == n_data * 4 and counts["C4"] == n_data * 2
-    assert counts["C5"] == n_data * len(cfg["pruning"]["n2"]) * 2
-    assert set(cells["verdict"]) <= {"holds", "does not hold", "inconclusive"}
-    assert set(verdicts["verdict"]) <= {"holds", "holds in part", "does not hold", "inconclusive"}
-    assert len(verdicts) == 8 * (n_data + 1)  # C1, C2 x 3 margins, TOST, C3, C4, C5
+    assert counts["C3"] == counts["C3-moves"] == n_data * 4 * len(cfg["sensitivity"]["protocols"])
+    assert counts["C4"] == n_data * 3 * len(cfg["sensitivity"]["protocols"])  # trend, gap, closing
+    n_c5 = n_data * len(cfg["pruning"]["n2"])
+    assert counts["C5"] == n_c5 * 2 and counts["C5-explore"] == n_c5 * 4  # safe fraction, L2 baseline, 2 orders
+    assert counts["C6"] == n_data * 2 * len(cfg["sensitivity"]["n2"])  # telescopic and nonlinear
+    assert set(cells["verdict"]) <= {"holds", "does not hold", "at the threshold", "superior", "inconclusive"}
+    assert set(verdicts["verdict"]) <= {"holds", "holds in part", "at the threshold", "does not hold", "inconclusive"}
+    per_protocol = 9  # C1, C2 x 3 margins, TOST, C3, C3-moves, C4, C4-perceptron
+    assert len(verdicts) == (per_protocol * len(cfg["sensitivity"]["protocols"]) + 3) * (n_data + 1)  # + C5, C5x, C6
     assert ((cells["p_for_holm"] >= cells["p_for"] - 1e-12) | cells["p_for"].isna()).all()
     text = (work / "output" / "smoke" / "claims.md").read_text()
     assert text.splitlines()[2].startswith("| protocol | claim | dataset | verdict")
@@ -111,8 +119,13 @@ def test_sensitivity(smoke):
     work, cfg, log = smoke
     sens = pd.read_csv(work / "output" / "smoke" / "tables" / "sensitivity.csv")
     assert set(sens["protocol"]) == set(cfg["sensitivity"]["protocols"])
-    per = sens.groupby("protocol").size()
+    per = sens[sens["claim"] != "C6"].groupby("protocol").size()
     assert per.nunique() == 1  # the same cells under each protocol
+    main = pd.read_csv(work / "output" / "smoke" / "claims.csv")
+    keys = ["protocol", "claim", "dataset", "experiment", "n2", "statistic"]
+    shared = sens.merge(main, on=keys, suffixes=("", "_main"))
+    assert len(shared) == len(sens)  # one analysis: every grid cell is a cell of claims.csv, with the same verdict
+    assert (shared["verdict"] == shared["verdict_main"]).all() and (shared["p_for_holm"] == shared["p_for_holm_main"]).all()
     runs = pd.read_csv(work / "output" / "smoke" / "sensitivity" / "runs.csv")
     assert set(runs["eigvals"]) == {"per-node", "per-layer", "out-only"}
     png = (work / "output" / "smoke" / "figures" / "sensitivity.png").read_bytes()

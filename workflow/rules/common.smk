@@ -18,18 +18,21 @@ SENSITIVITY = config["sensitivity"]
 PRUNING = config["pruning"]
 ALL_PROTOCOLS = sorted(set(config["run_protocols"]) | set(SENSITIVITY["protocols"]) | {PRUNING["protocol"], config["tune"]["protocol"]})
 ALL_DATASETS = sorted(set(config["datasets"]) | set(SENSITIVITY["datasets"]))
-ALL_SCHEMES = sorted(set(config["schemes"]) | set(SENSITIVITY["schemes"]) | {PRUNING["scheme"]})
+CELLS = spectral.experiments.config_cells(config)  # every training cell, by part of the DAG
+ALL_SCHEMES = sorted(set(config["schemes"]) | set(SENSITIVITY["schemes"]) | {PRUNING["scheme"], PRUNING["baseline_scheme"]})
 
 
 def is_defined(protocol):
     return protocol in config["protocols"]
 
 
-_undefined = [p for p in ALL_PROTOCOLS if not is_defined(p)]
+_layouts = [config["claims"][k] for k in ("layout_variant", "layout_reference") if config["claims"][k]]
+_undefined = [p for p in ALL_PROTOCOLS + _layouts if not is_defined(p)]
 if _undefined:
-    raise ValueError(f"protocols {_undefined} are named (run_protocols, sensitivity, pruning or tune) but not defined under protocols")
-if PRUNING["claim_fraction"] not in PRUNING["fractions"]:
-    raise ValueError(f"pruning.claim_fraction {PRUNING['claim_fraction']} must be one of pruning.fractions {PRUNING['fractions']}")
+    raise ValueError(f"protocols {_undefined} are named (run_protocols, sensitivity, pruning, tune or claims) but not defined under protocols")
+for _key in ("claim_fraction", "area_fraction"):
+    if PRUNING[_key] not in PRUNING["fractions"]:
+        raise ValueError(f"pruning.{_key} {PRUNING[_key]} must be one of pruning.fractions {PRUNING['fractions']}")
 
 
 wildcard_constraints:
@@ -45,28 +48,18 @@ def is_enabled(experiment):
     return experiment in EXPERIMENTS
 
 
-def get_n2s(experiment, n2=None):
-    """N2 values of an experiment; 0 stands for 'no hidden layer' (the perceptron)."""
-    return [0] if experiment == "perceptron" else (n2 or config["n2"])
-
-
 def get_cells():
     """(protocol, dataset, experiment, scheme, n2) of every training cell of `all` (the C5 networks included)."""
-    main = [(p, d, e, s, n) for p in config["run_protocols"] for d in config["datasets"] for e in EXPERIMENTS
-            for s in config["schemes"] for n in get_n2s(e)]
-    return main + get_pruning_cells()
+    return CELLS["main"] + get_pruning_cells()
 
 
 def get_pruning_cells():
-    """The C5 networks: the pruning protocol's nonlinear networks of the pruning scheme."""
-    return [(PRUNING["protocol"], d, "nonlinear", PRUNING["scheme"], n) for d in config["datasets"]
-            for n in PRUNING["n2"]]
+    """The C5 networks: the pruning protocol's nonlinear networks, spectral (pruned by |lambda|) and baseline."""
+    return CELLS["pruning"]
 
 
 def get_sensitivity_cells():
-    return [(p, d, e, s, n) for p in SENSITIVITY["protocols"] for d in SENSITIVITY["datasets"]
-            for e in spectral.experiments.EXPERIMENTS for s in SENSITIVITY["schemes"]
-            for n in get_n2s(e, SENSITIVITY["n2"])]
+    return CELLS["sensitivity"]
 
 
 def get_run_records(ext="json", experiments=None, schemes=None, cells=None):
@@ -147,12 +140,25 @@ def get_sensitivity_outputs():
 
 
 def get_claims_inputs(wildcards):
-    inputs = {"runs": f"{OUT}/tables/runs.csv", "distance": f"{OUT}/tables/weights_distance.csv",
-              "pruning": f"{OUT}/tables/pruning.csv"}
-    if SENSITIVITY["enabled"]:
-        inputs["sensitivity"] = f"{OUT}/tables/sensitivity.csv"
-        inputs["sensitivity_verdicts"] = f"{OUT}/tables/sensitivity_verdicts.csv"
-    return inputs
+    """The main run's tables and, when the grid is part of `all`, the sensitivity grid's: one analysis of both."""
+    main = {"runs": [f"{OUT}/tables/runs.csv"], "distance": [f"{OUT}/tables/weights_distance.csv"]}
+    grid = {"runs": [f"{OUT}/sensitivity/runs.csv"], "distance": [f"{OUT}/sensitivity/weights_distance.csv"]}
+    return {k: main[k] + (grid[k] if SENSITIVITY["enabled"] else []) for k in main} | {
+        "pruning": f"{OUT}/tables/pruning.csv"}
+
+
+def get_sensitivity_claims_inputs(wildcards):
+    """The grid's tables and, when the grid is part of `all`, the main run's: then its Holm families are the same as
+    in claims.csv. Run alone (sensitivity.enabled false), a family holds the grid's cells only (conservative)."""
+    grid = {"runs": [f"{OUT}/sensitivity/runs.csv"], "distance": [f"{OUT}/sensitivity/weights_distance.csv"]}
+    main = {"runs": [f"{OUT}/tables/runs.csv"], "distance": [f"{OUT}/tables/weights_distance.csv"]}
+    return {k: grid[k] + (main[k] if SENSITIVITY["enabled"] else []) for k in grid}
+
+
+def get_claim_protocols():
+    """Protocols whose claims C1-C4 are tested: the main run's first (the robustness reference), then the grid's."""
+    extra = [p for p in SENSITIVITY["protocols"] if p not in config["run_protocols"]] if SENSITIVITY["enabled"] else []
+    return config["run_protocols"] + extra
 
 
 def get_final_output():

@@ -41,13 +41,13 @@ rule sensitivity_weights:
 
 rule sensitivity_claims:
     input:
-        runs=f"{OUT}/sensitivity/runs.csv",
-        distance=f"{OUT}/sensitivity/weights_distance.csv",
+        unpack(get_sensitivity_claims_inputs),
     output:
         cells=f"{OUT}/tables/sensitivity.csv",
         verdicts=f"{OUT}/tables/sensitivity_verdicts.csv",
     params:
         protocols=SENSITIVITY["protocols"],
+        grid=SENSITIVITY,
         claims=config["claims"],
     log:
         "logs/sensitivity/claims.log",

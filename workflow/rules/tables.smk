@@ -65,8 +65,11 @@ rule pruning_table:
     output:
         f"{OUT}/tables/pruning.csv",
     params:
-        run_keys=get_npz_keys("nonlinear", SPECTRAL_SCHEMES + [PRUNING["scheme"]], get_pruning_sources()),
+        run_keys=get_npz_keys("nonlinear", SPECTRAL_SCHEMES + [PRUNING["scheme"], PRUNING["baseline_scheme"]],
+                              get_pruning_sources()),
         fractions=PRUNING["fractions"],
+        connectivity=PRUNING["connectivity"],
+        random_repeats=PRUNING["random_repeats"],
         activations={p: config["protocols"][p]["nonlinear_activation"] for p in ALL_PROTOCOLS},
         test_subset=config["data"]["test_subset"],
         data_dir=config["data"]["dir"],
@@ -108,7 +111,7 @@ rule claims:
         md=f"{OUT}/claims.md",
         verdicts=report(f"{OUT}/claim_verdicts.csv", caption="../report/claim_verdicts.rst", category="Claims"),
     params:
-        protocols=config["run_protocols"],
+        protocols=get_claim_protocols(),
         claims=config["claims"],
         pruning=PRUNING,
     log:

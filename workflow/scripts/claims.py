@@ -4,22 +4,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from spectral.claims import evaluate_claims, retraction_gap
+from spectral.claim_cells import evaluate_config
+from spectral.claims import retraction_gap
 from spectral.claims_report import claims_markdown, robustness
 
 sys.stderr = open(snakemake.log[0], "w")
-c, pr = snakemake.params.claims, snakemake.params.pruning
-runs = pd.read_csv(snakemake.input.runs)
-cells, verdicts = evaluate_claims(runs, pd.read_csv(snakemake.input.distance), pd.read_csv(snakemake.input.pruning),
-                                  protocols=snakemake.params.protocols, margins=c["margins"],
-                                  equivalence_margin=c["equivalence_margin"], alpha=c["alpha"],
-                                  pruning_protocol=pr["protocol"], pruning_scheme=pr["scheme"],
-                                  pruning_fraction=pr["claim_fraction"])
-print(f"linearity check: max |retracted - stacked| telescopic test accuracy = {retraction_gap(runs):.2e}", file=sys.stderr)
-robust = None
-if "sensitivity" in snakemake.input.keys():
-    sens = pd.read_csv(snakemake.input.sensitivity)
-    robust = robustness(pd.read_csv(snakemake.input.sensitivity_verdicts), sens, snakemake.params.protocols[0])
+p = snakemake.params
+runs = [pd.read_csv(f) for f in snakemake.input.runs]
+cells, verdicts = evaluate_config(runs, [pd.read_csv(f) for f in snakemake.input.distance],
+                                  pd.read_csv(snakemake.input.pruning), protocols=p.protocols, claims=p.claims,
+                                  pruning_config=p.pruning)
+print(f"linearity check: max |retracted - stacked| telescopic test accuracy = {retraction_gap(runs[0]):.2e}",
+      file=sys.stderr)
+robust = robustness(cells, p.protocols[0]) if len(p.protocols) > 1 else None
 cells.to_csv(snakemake.output.csv, index=False)
 verdicts.to_csv(snakemake.output.verdicts, index=False)
-Path(snakemake.output.md).write_text(claims_markdown(cells, verdicts, robust, c["alpha"]))
+Path(snakemake.output.md).write_text(claims_markdown(cells, verdicts, robust, p.claims["alpha"]))

@@ -1,4 +1,4 @@
-"""Fig. 1 data: Phi, Lambda and A = Phi Lambda Phi^-1 of a tiny spectral layer, long form."""
+"""fig1 data (our drawing of the operator): Phi, Lambda and A = Phi Lambda Phi^-1 of a tiny spectral layer, long form."""
 import sys
 
 from spectral.analysis import operator_table

@@ -1,14 +1,17 @@
-"""Claims C1-C4 per protocol on the sensitivity grid: sensitivity.csv (cells) and sensitivity_verdicts.csv."""
+"""The sensitivity grid's view of the claims: sensitivity.csv (its cells) and sensitivity_verdicts.csv."""
 import sys
 
 import pandas as pd
 
-from spectral.claims import evaluate_claims
+from spectral.claim_cells import evaluate_config
+from spectral.claims import summarize_claims
 
 sys.stderr = open(snakemake.log[0], "w")
-c = snakemake.params.claims
-cells, verdicts = evaluate_claims(pd.read_csv(snakemake.input.runs), pd.read_csv(snakemake.input.distance),
-                                  protocols=snakemake.params.protocols, margins=c["margins"],
-                                  equivalence_margin=c["equivalence_margin"], alpha=c["alpha"])
-cells.to_csv(snakemake.output.cells, index=False)
-verdicts.to_csv(snakemake.output.verdicts, index=False)
+p = snakemake.params
+cells, _ = evaluate_config([pd.read_csv(f) for f in snakemake.input.runs],
+                           [pd.read_csv(f) for f in snakemake.input.distance], None, protocols=p.protocols,
+                           claims=p.claims)
+grid = cells[cells["protocol"].isin(p.grid["protocols"]) & cells["dataset"].isin(p.grid["datasets"])
+             & cells["n2"].isin([0, -1, *p.grid["n2"]])]
+grid.to_csv(snakemake.output.cells, index=False)
+summarize_claims(grid).to_csv(snakemake.output.verdicts, index=False)
