@@ -1,4 +1,4 @@
-"""Command line: `python -m spectral train|compare|publish|fetch-data ...`.
+"""Command line: `python -m spectral train|compare|publish|design|fetch-data ...`.
 
 Bad input exits with status 2 and one line on stderr, before anything is written; a write that fails midway
 (a full disk) exits with status 1 and one line naming the file, leaving no temporary or partial file behind.
@@ -20,6 +20,9 @@ from .publish import PublishError, publish, update_readme
 from .ensemble import STRATEGIES, train_cell
 from .models import ACTIVATIONS, EIGVALS, SCHEMES
 from .train import OPTIMIZERS, TrainConfig, WriteError, save_run
+
+
+DESIGN_FILE = Path("config/design.yaml")
 
 
 class UsageError(Exception):
@@ -81,6 +84,20 @@ def build_parser() -> Parser:
                      "report or run records): the small CI reference")
     pub.add_argument("--readme", type=Path, default=None, help="also regenerate this README's Results section from "
                      "RESULTS (between its results:start and results:end lines)")
+    des = sub.add_parser("design", help="print the committed seed plan (config/design.yaml); with --from-pilot, "
+                         "compute it from a published pilot run and write it first")
+    des.add_argument("--file", type=Path, default=DESIGN_FILE, help="the design file")
+    des.add_argument("--from-pilot", type=Path, default=None, help="a published run (results/<name>) whose claims.csv "
+                     "and job times give the effects, sds and costs")
+    des.add_argument("--floor", type=int, default=10, help="fewest seeds per training cell (10: every cell also gets "
+                     "its distribution-free check)")
+    des.add_argument("--cap", type=int, default=20, help="most seeds per training cell; a claim cell needing more is "
+                     "declared undecidable at this budget")
+    des.add_argument("--figure-seeds", type=int, default=5, help="seeds of a cell no claim uses (drawn in the figures "
+                     "only), as in the pilot")
+    des.add_argument("--first-seed", type=int, default=1000, help="first new seed value (the pilot used 0-4)")
+    des.add_argument("--config", type=Path, default=Path("config/config.yaml"), help="the confirmatory run's config "
+                     "(its C5 networks, C6 protocols, N2 values and alpha)")
     f = sub.add_parser("fetch-data", help="fill resources/data with verified files, printing each file's source")
     f.add_argument("names", nargs="+", help=f"any of {', '.join(data_mod.DATASETS)}")
     f.add_argument("--data-dir", default=None)
@@ -135,6 +152,37 @@ def run_compare(args) -> int:
     return 0 if ok else 1
 
 
+def run_design(args) -> None:
+    import yaml
+
+    from . import design as design_mod
+    if args.from_pilot is not None:
+        for name in ("claims.csv", "provenance.json", "tables/job_times.csv"):
+            if not (args.from_pilot / name).is_file():
+                raise UsageError(f"{args.from_pilot / name} is missing: --from-pilot needs a published run")
+        if not args.config.is_file():
+            raise UsageError(f"{args.config} does not exist")
+        if not 2 <= args.floor <= args.cap or args.figure_seeds < 2:
+            raise UsageError(f"need 2 <= --floor <= --cap and --figure-seeds >= 2, got floor {args.floor!r}, cap "
+                             f"{args.cap!r}, figure seeds {args.figure_seeds!r}")
+        config = yaml.safe_load(args.config.read_text())
+        design, table = design_mod.build(args.from_pilot, config, alpha=config["claims"]["alpha"], floor=args.floor,
+                                         cap=args.cap, first_seed=args.first_seed,
+                                         figure_seeds=args.figure_seeds)
+        power_csv = args.file.with_name(args.file.stem + "_power.csv")
+        design["power_table"] = str(power_csv)
+        header = ("# The declared seed plan of the confirmatory run: written by `python -m spectral design --from-pilot "
+                  f"{args.from_pilot}`\n# before any of its runs existed; `python -m spectral design` prints it. Rule: "
+                  "spectral/design.py. Per claim cell: " + str(power_csv) + ".\n")
+        for path, text in ((power_csv, None), (args.file, header + yaml.safe_dump(design, sort_keys=False, width=120))):
+            tmp = path.with_name(path.name + ".tmp")
+            table.to_csv(tmp, index=False) if text is None else tmp.write_text(text)
+            os.replace(tmp, path)
+    if not args.file.is_file():
+        raise UsageError(f"{args.file} does not exist: write it with --from-pilot results/<name>")
+    print(design_mod.describe(yaml.safe_load(args.file.read_text())))
+
+
 def main(argv=None) -> int:
     try:
         args = build_parser().parse_args(argv)
@@ -142,6 +190,8 @@ def main(argv=None) -> int:
             run_train(args)
         elif args.command == "compare":
             return run_compare(args)
+        elif args.command == "design":
+            run_design(args)
         elif args.command == "publish":
             if args.readme is not None and args.tables_only:
                 raise UsageError("--readme needs the full run's figures: leave out --tables-only")

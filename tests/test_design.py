@@ -1,0 +1,116 @@
+"""Tests for spectral.design and `python -m spectral design`: the power table, the seed plan and its file."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from spectral import stats
+from spectral.cli import main
+from spectral.design import cell_seeds, power_table, seed_plan
+from test_claims import C5, evaluate, synthetic_runs
+
+PRUNING = {**C5, "n2": [100]}
+
+
+def pilot_cells(delta=None, **kw):
+    """Claims cells of synthetic runs whose C1 effect is the same at every N2 (no slope)."""
+    cells, _ = evaluate(synthetic_runs(n2_slope=0.0, **kw), **({"delta": delta} if delta is not None else {}))
+    return cells
+
+
+def test_power_table_gives_each_cell_the_seeds_for_80_percent_power():
+    """A clear effect needs few seeds, a small one more; the planned n reaches the power at the planned level."""
+    table = power_table(pilot_cells(eigvals_gain=0.012, noise=0.006), 0.05, 1000)
+    c1 = table[table["claim"] == "C1"]
+    assert (c1["direction"] == "holds").all() and (c1["level"] == 0.05).all()
+    for r in c1.itertuples():
+        assert stats.power(r.value, r.sd_a, r.sd_b, r.seeds, r.level) >= 0.8 > stats.power(
+            r.value, r.sd_a, r.sd_b, r.seeds - 1, r.level) or r.seeds == 2
+    big = power_table(pilot_cells(eigvals_gain=0.05), 0.05, 1000)
+    assert big.loc[big["claim"] == "C1", "seeds"].max() < c1["seeds"].min()
+
+
+def test_failing_cells_are_planned_at_holms_first_level():
+    table = power_table(pilot_cells(eigvals_gain=-0.012, noise=0.006), 0.05, 1000)
+    c1 = table[table["claim"] == "C1"]
+    assert (c1["direction"] == "fails").all() and np.allclose(c1["level"], 0.05 / c1["family_size"])
+
+
+def test_cells_above_the_cap_are_declared_and_not_chased():
+    """A near-zero effect with no margin needs more than the cap: undecidable, and it does not raise any training
+    cell's seeds above what the other cells need."""
+    cells = pilot_cells(eigvals_gain=0.0002, noise=0.004, delta={"C1": 0.0})
+    table = power_table(cells, 0.05, 20)
+    c1 = table[table["claim"] == "C1"]
+    assert (c1["expectation"] == "undecidable at this budget").any()
+    plan = seed_plan(table, floor=5, cap=20, pruning=PRUNING, layout=None, telescopic_n2s=[10, 100, 1000])
+    restricted = plan[plan["scheme"] == "direct-restricted"]
+    decided = table[(table["claim"] == "C1") & (table["expectation"] != "undecidable at this budget")]
+    assert restricted["seeds"].max() <= max(5, decided["seeds"].max() if len(decided) else 5)
+
+
+def test_training_cell_gets_the_largest_need_within_floor_and_cap():
+    table = power_table(pilot_cells(eigvals_gain=0.012, noise=0.006), 0.05, 40)
+    plan = seed_plan(table, floor=10, cap=40, pruning=PRUNING, layout=None, telescopic_n2s=[10, 100, 1000])
+    assert plan["seeds"].between(10, 40).all()
+    row = plan[(plan["experiment"] == "nonlinear") & (plan["scheme"] == "spectral-eigvals") & (plan["n2"] == 10)]
+    need = table[(table["claim"] == "C1") & (table["experiment"] == "nonlinear") & (table["n2"] == 10)]["seeds"]
+    assert row["seeds"].item() == min(40, max(10, need.max()))
+
+
+def make_pilot(path, cells):
+    (path / "tables").mkdir(parents=True)
+    cells.to_csv(path / "claims.csv", index=False)
+    config = {"seeds": [0, 1, 2, 3, 4], "n2": [10, 100, 1000], "pruning": PRUNING,
+              "claims": {"layout_variant": None, "layout_reference": None}}
+    (path / "provenance.json").write_text(json.dumps({"git_commit": "abc1234", "config": config}))
+    keys = cells[["protocol", "dataset", "experiment", "n2"]].drop_duplicates()
+    pd.DataFrame([{**r._asdict(), "scheme": s, "seconds": 10.0 * (1 + r.n2 / 100)} for r in keys.itertuples(index=False)
+                  for s in ("spectral-eigvals", "direct-restricted", "spectral-full", "direct-full")]).to_csv(
+        path / "tables" / "job_times.csv", index=False)
+    return path
+
+
+def test_design_command_writes_and_prints_the_plan(tmp_path, capsys):
+    """--from-pilot writes design.yaml and its power table, then prints it; plain `design` prints the file."""
+    pilot = make_pilot(tmp_path / "pilot", pilot_cells(eigvals_gain=0.012, noise=0.006))
+    file = tmp_path / "design.yaml"
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({
+        "pruning": PRUNING, "n2": [10, 100, 1000], "datasets": ["mnist"], "run_protocols": ["paper"],
+        "schemes": ["spectral-eigvals", "spectral-eigvecs", "direct-restricted", "spectral-full", "direct-full"],
+        "experiments": {"perceptron": True, "telescopic": True, "nonlinear": True},
+        "sensitivity": {"enabled": False, "protocols": [], "datasets": [], "n2": [], "schemes": []},
+        "claims": {"alpha": 0.05, "layout_variant": None, "layout_reference": None}}))
+    assert main(["design", "--from-pilot", str(pilot), "--file", str(file), "--floor", "10", "--cap", "20",
+                 "--config", str(config)]) == 0
+    design = yaml.safe_load(file.read_text())
+    assert design["design"] == "fresh confirmatory run" and design["first_seed"] == 1000
+    seeds = cell_seeds(design)
+    figures = {(c["protocol"], c["dataset"], c["experiment"], c["scheme"], c["n2"]) for c in design["cells"]
+               if c["driven_by"] == "no claim: figures only"}
+    assert {k for k in seeds if k[3] == "spectral-eigvecs"} <= figures  # no claim uses them: the pilot's 5 seeds
+    assert all(len(seeds[k]) == 5 for k in figures)
+    assert all(s[0] == 1000 and 10 <= len(s) <= 20 for k, s in seeds.items() if k not in figures)
+    assert (tmp_path / "design_power.csv").is_file() and "optional" not in capsys.readouterr().err
+    assert main(["design", "--file", str(file)]) == 0
+    out = capsys.readouterr().out
+    assert "fresh confirmatory run" in out and "training cells" in out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--from-pilot", "missing"], "missing"),
+    (["--floor", "30", "--cap", "20"], "floor"),
+])
+def test_design_command_refuses_bad_input(tmp_path, capsys, args, message):
+    """A missing pilot or floor > cap: exit 2, one line, nothing written."""
+    pilot = make_pilot(tmp_path / "pilot", pilot_cells())
+    argv = ["design", "--file", str(tmp_path / "d.yaml")] + [a if a != "missing" else str(tmp_path / "none")
+                                                            for a in args]
+    if "--from-pilot" not in argv:
+        argv += ["--from-pilot", str(pilot)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and not (tmp_path / "d.yaml").exists()
