@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 CORES ?= 2
 CONFIG ?= config/config.yaml
 TARGET ?=
-NAME = $(shell sed -n 's/^name: *\([a-z0-9-]*\).*/\1/p' $(CONFIG) | head -1)
+NAME = $(shell sed -n 's/^name: *\([a-z0-9-]*\).*/\1/p' $(firstword $(CONFIG)) | head -1)
 DATA := resources/data
 MAKEDIR := $(dir $(abspath $(firstword $(MAKEFILE_LIST))))
 DATA_STAMPS := $(DATA)/mnist/.verified $(DATA)/fashion-mnist/.verified
@@ -62,7 +62,7 @@ smoke:
 	$(MAKE) reproduce CONFIG=config/smoke.yaml
 
 sensitivity:
-	$(MAKE) reproduce TARGET=sensitivity
+	$(MAKE) reproduce TARGET=sensitivity CONFIG="$(CONFIG) config/sensitivity-only.yaml"
 
 # Is my run (output/<name>) the same as the published reference (results/<name>)? Exit 0 same, 1 different.
 compare: setup
