@@ -7,7 +7,16 @@ runs; every ratio is measured within this one run, on this machine. Not a test: 
     python benchmarks/bench.py --workflow      # also the quick config (about 45 min on 2 cores): its training phase
                                                # as one job per seed (before), one job per cell run sequentially,
                                                # and one job per cell with the auto strategy; then end to end
-    python benchmarks/bench.py --run results/paper   # where a finished run's time went, against the matmul floor
+    python benchmarks/bench.py --run results/paper   # where a finished run's time went, against both floors
+    python benchmarks/bench.py --only roofline       # this machine's GEMM peak and memory bandwidth, and each
+                                                     # cell's two floors (GEMM at peak, minimal bytes at bandwidth)
+
+The roofline: a training epoch cannot take less than its GEMMs at the machine's GEMM peak (the GEMM floor), nor less
+than the bytes it must move at least once at the machine's memory bandwidth (the memory floor): per step the input
+batch, every weight the forward reads, and per trainable parameter its value, gradient and Adam's two moments read
+and the value and moments written (7 x 4 bytes); the activations written and read back once. The *max* model
+assumes the two overlap perfectly, the *sum* model that they run back to back; on 2 cores they overlap poorly, so
+the truth lies between.
 """
 from __future__ import annotations
 
@@ -60,6 +69,47 @@ def gemm_peak(sizes=(2048, 4096), repeats: int = 5) -> float:
         a, b = torch.randn(n, n), torch.randn(n, n)
         best = max(best, 2 * n**3 / median_time(lambda: torch.mm(a, b), repeats) / 1e9)
     return best
+
+
+def memory_bandwidth(megabytes: int = 256, repeats: int = 5) -> dict[str, float]:
+    """GB/s of a large fp32 copy (read + write) and triad a = b + s * c (2 reads + 1 write), torch on this machine."""
+    n = megabytes * 2**20 // 4
+    a, b, c = torch.empty(n), torch.rand(n), torch.rand(n)
+    copy = 2 * 4 * n / median_time(lambda: a.copy_(b), repeats) / 1e9
+    triad = 3 * 4 * n / median_time(lambda: torch.add(b, c, alpha=0.5, out=a), repeats) / 1e9
+    return {"copy_gbs": copy, "triad_gbs": triad}
+
+
+def step_bytes(sizes, batch: int, trainable: int) -> float:
+    """Bytes one training step must move at least once (fp32): the input batch, the weights read by the forward,
+    7 x 4 bytes per trainable parameter (Adam: value, gradient, two moments read; value and moments written), and
+    each hidden or output activation written once and read back once (forward and backward)."""
+    weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    activations = batch * sum(sizes[1:])
+    return 4.0 * (batch * sizes[0] + weights + 7 * trainable + 2 * activations)
+
+
+def epoch_floors(sizes, scheme: str, batch: int, n_train: int, n_test: int, peak: float, bandwidth: float,
+                 eigvals: str = "per-node") -> dict[str, float]:
+    """Seconds of one epoch (training steps + the test pass) at the GEMM floor and the memory floor, and the two
+    models that combine them."""
+    from spectral.models import expected_trainable
+    steps = n_train / batch
+    gemm = (step_flops(sizes, n_train) + 2 * n_test * sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))) / (peak * 1e9)
+    test_bytes = 4.0 * (n_test * sizes[0] + sum(a * b for a, b in zip(sizes[:-1], sizes[1:])))
+    memory = (steps * step_bytes(sizes, batch, expected_trainable(sizes, scheme, eigvals)) + test_bytes) / (bandwidth * 1e9)
+    return {"gemm_floor_s": gemm, "memory_floor_s": memory, "max_model_s": max(gemm, memory),
+            "sum_model_s": gemm + memory}
+
+
+def bench_roofline(peak: float, bandwidth: float, n_train: int = 60000, n_test: int = 10000) -> pd.DataFrame:
+    """Each wide and narrow cell's floors per model-epoch at batch 300 (MNIST sizes)."""
+    rows = []
+    for n2 in (10, 100, 1000, 2000):
+        for scheme in ("direct-full", "spectral-eigvals", "spectral-full"):
+            f = epoch_floors([784, n2, 10], scheme, 300, n_train, n_test, peak, bandwidth)
+            rows.append({"n2": n2, "scheme": scheme, **f, "memory_over_gemm": f["memory_floor_s"] / f["gemm_floor_s"]})
+    return pd.DataFrame(rows)
 
 
 def step_fn(layer: nn.Module, batch: int):
@@ -194,11 +244,12 @@ def eval_flops(sizes, epochs: int, n_test: int = 10000, n_train: int = 60000) ->
     return 2.0 * macs * (n_test * epochs + n_train)
 
 
-def bench_run(run: Path, peak: float) -> tuple[pd.DataFrame, dict]:
-    """Where a finished run's time went: per N2, job time against its matmul FLOPs; the run against its floor.
+def bench_run(run: Path, peak: float, bandwidth: float | None = None) -> tuple[pd.DataFrame, dict]:
+    """Where a finished run's time went: per N2, job time against its matmul FLOPs and, with `bandwidth`, against
+    the roofline's max and sum models (epoch_floors per run); the run against its floors.
 
-    `run` is an output/<name> (benchmark files) or results/<name> (tables/job_times.csv) directory. The floor is
-    all training and evaluation FLOPs at `peak` (the GEMM peak), as if every job ran one GEMM at peak back to back.
+    `run` is an output/<name> (benchmark files) or results/<name> (tables/job_times.csv) directory. The GEMM floor
+    is all training and evaluation FLOPs at `peak` (the GEMM peak), as if every job ran one GEMM at peak back to back.
     """
     from spectral.publish import JOB_KEYS, job_times, sessions
     runs = pd.read_csv(run / "tables" / "runs.csv")
@@ -209,17 +260,29 @@ def bench_run(run: Path, peak: float) -> tuple[pd.DataFrame, dict]:
     sizes = [[int(v) for v in s.split("-")] for s in runs["sizes"]]
     runs["train_flop"] = [step_flops(s, n_train) * e for s, e in zip(sizes, runs["epochs"])]
     runs["eval_flop"] = [eval_flops(s, e, n_test, n_train) for s, e in zip(sizes, runs["epochs"])]
+    if bandwidth:
+        floors = [epoch_floors(s, sc, int(b), n_train, n_test, peak, bandwidth, ev) for s, sc, b, ev in
+                  zip(sizes, runs["scheme"], runs["batch_size"], runs["eigvals"])]
+        runs["max_model_s"] = [f["max_model_s"] * e for f, e in zip(floors, runs["epochs"])]
+        runs["sum_model_s"] = [f["sum_model_s"] * e for f, e in zip(floors, runs["epochs"])]
+    else:
+        runs["max_model_s"] = runs["sum_model_s"] = float("nan")
     keys = JOB_KEYS
-    cells = runs.groupby(keys)[["train_flop", "eval_flop"]].sum().reset_index().merge(times, on=keys)
+    cells = runs.groupby(keys)[["train_flop", "eval_flop", "max_model_s", "sum_model_s"]].sum().reset_index().merge(
+        times, on=keys)
     table = cells.groupby("n2").agg(jobs=("seconds", "size"), job_s=("seconds", "sum"), train_tflop=("train_flop", "sum"),
-                                    eval_tflop=("eval_flop", "sum")).reset_index()
+                                    eval_tflop=("eval_flop", "sum"), max_model_s=("max_model_s", "sum"),
+                                    sum_model_s=("sum_model_s", "sum")).reset_index()
     table[["train_tflop", "eval_tflop"]] /= 1e12
     table["pct_peak"] = 100 * (table["train_tflop"] + table["eval_tflop"]) * 1e12 / (peak * 1e9) / table["job_s"]
+    table["x_max_model"] = table["job_s"] / table["max_model_s"]
+    table["x_sum_model"] = table["job_s"] / table["sum_model_s"]
     busy = sum(s["busy_s"] for s in sessions(times))
     floor = (cells["train_flop"].sum() + cells["eval_flop"].sum()) / (peak * 1e9)
     overhead = cells["seconds"] - (cells["train_flop"] + cells["eval_flop"]) / (peak * 1e9)
     totals = {"jobs": len(cells), "busy_h": busy / 3600, "job_h": cells["seconds"].sum() / 3600,
-              "floor_h": floor / 3600, "floor_training_only_h": cells["train_flop"].sum() / (peak * 1e9) / 3600,
+              "floor_h": floor / 3600, "max_model_h": cells["max_model_s"].sum() / 3600,
+              "sum_model_h": cells["sum_model_s"].sum() / 3600, "floor_training_only_h": cells["train_flop"].sum() / (peak * 1e9) / 3600,
               "busy_over_floor": busy / floor, "time_above_floor_h": overhead.sum() / 3600}
     return table, totals
 
@@ -230,7 +293,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--workflow", action="store_true", help="also time the quick config before/after")
     parser.add_argument("--cores", type=int, default=2)
-    parser.add_argument("--only", choices=("layers", "ensembles", "large_batches", "one_member"),
+    parser.add_argument("--only", choices=("roofline", "layers", "ensembles", "large_batches", "one_member"),
                         help="run this micro-benchmark alone")
     parser.add_argument("--run", type=Path, default=None, help="only say where a finished run's time went "
                         "(output/<name> or results/<name>) against the matmul floor")
@@ -241,13 +304,18 @@ def main() -> None:
     pd.set_option("display.width", 200)
     peak = args.peak or gemm_peak()
     print(f"GEMM peak (fp32 torch.mm, best of 2048^3 and 4096^3, {args.threads} threads): {peak:.1f} GFLOP/s")
+    bw = memory_bandwidth()
+    bandwidth = bw["triad_gbs"]
+    print(f"memory bandwidth (fp32, 256 MB, {args.threads} threads): copy {bw['copy_gbs']:.1f} GB/s, triad "
+          f"{bw['triad_gbs']:.1f} GB/s (the floors use triad)")
     if args.run is not None:
-        table, totals = bench_run(args.run, peak)
+        table, totals = bench_run(args.run, peak, bandwidth)
         print(f"\n== where the time of {args.run} went ==\n{table.round(2).to_string(index=False)}")
         print("\n".join(f"{k}: {v:.2f}" if isinstance(v, float) else f"{k}: {v}" for k, v in totals.items()))
         return
-    pd.DataFrame([{"threads": args.threads, "gemm_gflops": peak}]).to_csv(OUT / "gemm.csv", index=False)
-    benches = {"layers": lambda: bench_layers(peak, 20 * args.repeats),
+    pd.DataFrame([{"threads": args.threads, "gemm_gflops": peak, **bw}]).to_csv(OUT / "gemm.csv", index=False)
+    benches = {"roofline": lambda: bench_roofline(peak, bandwidth),
+               "layers": lambda: bench_layers(peak, 20 * args.repeats),
                "ensembles": lambda: bench_ensembles(peak, args.repeats),
                "large_batches": lambda: bench_large_batches(peak, args.repeats),
                "one_member": lambda: bench_one_member(peak, args.repeats)}
