@@ -48,6 +48,7 @@ def main(argv=None) -> int:
     parser.add_argument("runs", type=Path, help="the retrained runs' directory (output/<name>/runs)")
     parser.add_argument("--config", type=Path, default=Path("config/config.yaml"))
     args = parser.parse_args(argv)
+    commit = code_commit()  # before this script writes into the (tracked) published directory
     config = yaml.safe_load(args.config.read_text())
     pilot, runs_dir = args.pilot, args.runs
     prov = json.loads((pilot / "provenance.json").read_text())
@@ -140,7 +141,7 @@ def main(argv=None) -> int:
     times.to_csv(pilot / "tables" / "job_times.csv", index=False)
     commits = sorted({json.loads((runs_dir / rel).read_text()).get("git_commit") or "unknown" for rel in added})
     prov["reanalysis"] = {
-        "date": dt.date.today().isoformat(), "commit": code_commit(), "rule": "spectral/claims.py",
+        "date": dt.date.today().isoformat(), "commit": commit, "rule": "spectral/claims.py",
         "retrained_bit_identical": f"{len(same)} of {len(same)} retrained runs equal their published records",
         "runs_added": len(added), "added_cells": [list(map(str, c)) for c in sorted(new_cells)],
         "added_runs_trained_at": commits, "config": {"claims": config["claims"], "pruning": pconf}}
@@ -149,7 +150,7 @@ def main(argv=None) -> int:
     both = previous.merge(verdicts, on=["protocol", "claim", "dataset"], how="outer", suffixes=("_previous", ""))
     both = both[both["dataset"] == "all"]
     lines = ["", "## Re-analysis under the rule of 2026-11-29", "",
-             f"Re-decided by `python tools/reanalyse_pilot.py` at commit `{code_commit()}` on {prov['reanalysis']['date']}"
+             f"Re-decided by `python tools/reanalyse_pilot.py` at commit `{commit}` on {prov['reanalysis']['date']}"
              f" (rule: `spectral/claims.py`, docs/verdict-rule.md). The tables of accuracies are the published ones; "
              f"{len(same)} retrained runs (the perceptrons, for C3's untrained controls, and the C5 networks, for "
              f"their arrays) are bit-identical to their published records; {len(added)} runs are new: the C5 "
