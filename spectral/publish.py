@@ -207,9 +207,12 @@ def results_section(results, link_prefix: str = "") -> str:
     datasets = prov["config"]["datasets"] + ["all"]
     times = results / "tables" / "job_times.csv"
     wall = wall_time_text(pd.read_csv(times)) if times.is_file() else "wall time not recorded"
+    again = prov.get("reanalysis")
+    reanalysed = (f", re-decided under the current rule at commit `{short_commit(again['commit'])}` "
+                  f"({again['retrained_bit_identical']}; {again['runs_added']} runs added)") if again else ""
     lines = [README_START.format(name=name), "",
              f"The reference run `{link_prefix}` (config `{name}`, commit `{short_commit(prov['git_commit'])}`, "
-             f"{', '.join(prov['devices'])}; {wall}). One verdict per claim and dataset by the verdict rule "
+             f"{', '.join(prov['devices'])}; {wall}){reanalysed}. One verdict per claim and dataset by the verdict rule "
              "([docs/verdict-rule.md](docs/verdict-rule.md)); (h/n) = cells that hold after Holm of the claim's n "
              f"cells. Protocol: {', '.join(f'`{p}`' for p in protocols)} (C5: its own `pruning-2022` networks; C6: "
              "`per-layer` against it). *Robust*: no other protocol of the sensitivity grid (N2 ∈ "

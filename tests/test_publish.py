@@ -117,6 +117,12 @@ def test_results_section_follows_the_verdicts(tmp_path):
     verdicts.to_csv(results / "claim_verdicts.csv", index=False)
     assert "| **C1** Training eigenvalues only beats direct training of as many randomly chosen weights | does not " \
            "hold (2/2)" in results_section(results, "results/demo")
+    assert "re-decided" not in results_section(results, "results/demo")
+    prov = json.loads((results / "provenance.json").read_text())
+    prov["reanalysis"] = {"commit": "4ed1120abc", "retrained_bit_identical": "3 of 3 retrained runs equal", "runs_added": 2}
+    (results / "provenance.json").write_text(json.dumps(prov))
+    assert "re-decided under the current rule at commit `4ed1120` (3 of 3 retrained runs equal; 2 runs added)" in \
+        results_section(results, "results/demo")
     (results / "figures" / "fig3_nonlinear.png").unlink()
     with pytest.raises(PublishError, match="fig3_nonlinear.png is missing"):
         results_section(results, "results/demo")
