@@ -70,7 +70,10 @@ def test_tables_are_well_formed(smoke):
     assert e3["spectral-eigvals"] == e3["direct-restricted"] == 784 + 10 + 10  # per-node: one eigenvalue per node
     assert set(paper["eigvals"]) == {"per-node"}
     pruned = runs[runs["protocol"] == cfg["pruning"]["protocol"]]
-    assert set(pruned["eigvals"]) == {"out-only"} and (pruned["trainable"] == 784 * 50 + 50 * 10 + 50 + 10).all()
+    spectral_c5 = pruned[pruned["scheme"] == cfg["pruning"]["scheme"]]
+    assert set(spectral_c5["eigvals"]) == {"out-only"} and (spectral_c5["trainable"] == 784 * 50 + 50 * 10 + 50 + 10).all()
+    baseline = pruned[pruned["scheme"] == cfg["pruning"]["baseline_scheme"]]
+    assert len(baseline) and (baseline["trainable"] == 784 * 50 + 50 * 10).all()  # every weight, no eigenvalues
     tele = runs[runs["experiment"] == "telescopic"]
     assert tele["retracted_test_accuracy"].notna().all()
     summary = pd.read_csv(t / "summary.csv")
@@ -97,10 +100,11 @@ def test_claims(smoke):
     cells = pd.read_csv(work / "output" / "smoke" / "claims.csv")
     verdicts = pd.read_csv(work / "output" / "smoke" / "claim_verdicts.csv")
     n_data, n_h = len(cfg["datasets"]), len(cfg["n2"])
-    counts = cells.groupby("claim").size().to_dict()
+    counts = cells.groupby(["claim", "protocol"]).size().groupby(level=0).max().to_dict()  # one protocol's cells
     assert counts["C1"] == counts["C2@1pp"] == counts["C2-TOST@1pp"] == n_data * (1 + 2 * n_h)
-    assert counts["C3"] == counts["C3-moves"] == n_data * 4 * len(cfg["sensitivity"]["protocols"])
-    assert counts["C4"] == n_data * 3 * len(cfg["sensitivity"]["protocols"])  # trend, gap, closing
+    assert counts["C3"] == counts["C3-moves"] == n_data * 4
+    assert counts["C4"] == n_data * 3 and counts["C4-perceptron"] == n_data  # trend, gap, closing; perceptron gap
+    assert set(cells.loc[cells["claim"] == "C1", "protocol"]) == set(cfg["sensitivity"]["protocols"])
     n_c5 = n_data * len(cfg["pruning"]["n2"])
     assert counts["C5"] == n_c5 * 2 and counts["C5-explore"] == n_c5 * 4  # safe fraction, L2 baseline, 2 orders
     assert counts["C6"] == n_data * 2 * len(cfg["sensitivity"]["n2"])  # telescopic and nonlinear
@@ -263,8 +267,8 @@ def test_publishing_the_smoke_run(smoke, tmp_path):
     readme = (results / "README.md").read_text()
     commit = json.loads((output / "provenance.json").read_text())["git_commit"] or "unknown"
     assert f"| commit | `{commit}`" in readme and f"{len(job_times(output))} jobs" in readme
-    assert len(pd.read_csv(results / "tables" / "job_times.csv")) == len(
-        pd.read_csv(output / "tables" / "runs.csv").drop_duplicates(["protocol", "dataset", "experiment", "scheme",
-                                                                      "n2"]))
+    runs = pd.concat([pd.read_csv(output / "tables" / "runs.csv"), pd.read_csv(output / "sensitivity" / "runs.csv")])
+    assert len(pd.read_csv(results / "tables" / "job_times.csv")) == len(  # every training job, the grid's too
+        runs.drop_duplicates(["protocol", "dataset", "experiment", "scheme", "n2"]))
     section = results_section(results, "results/smoke")
     assert section.count("\n| **C") == len(pd.read_csv(output / "claim_verdicts.csv")["claim"].unique())
