@@ -130,6 +130,17 @@ RATIONALE = (
     "pilot already decided, which is small: a cell that decides easily needs only the floor.")
 
 
+CAVEATS = [
+    "The seeds come from point estimates of a 5-seed pilot (an sd from 5 values is uncertain by a factor of about 1.5 "
+    "either way): the expectations are expectations, not results; the floor of 10 hedges against an optimistic sd.",
+    "The pilot trained the telescopic networks at the linear family's learning rates; the confirmatory run uses the "
+    "telescopic family's own (tuned 2026-11-29), so those cells' sds and effects may differ from the pilot's.",
+    "Hours are at the pilot's job seconds per seed on its machine, before any training-speed work.",
+    "Adding seeds after looking at this run's verdicts is optional stopping and is not allowed: more seeds mean a new "
+    "declared design with new seed values.",
+]
+
+
 def build(pilot, config: dict, *, alpha: float, floor: int, cap: int, first_seed: int,
           figure_seeds: int = 5) -> tuple[dict, pd.DataFrame]:
     """(design.yaml contents, power table) from a published pilot directory (claims.csv, job_times, provenance) for
@@ -156,6 +167,7 @@ def build(pilot, config: dict, *, alpha: float, floor: int, cap: int, first_seed
         "alpha": alpha, "power": stats.POWER, "floor": floor, "cap": cap, "figure_seeds": figure_seeds,
         "first_seed": first_seed,
         "seed_values": f"a cell with n seeds uses seeds {first_seed} .. {first_seed} + n - 1",
+        "caveats": CAVEATS,
         "expectations": {k: int(v) for k, v in table["expectation"].value_counts().items()},
         "compute": {"training_cells": len(plan), "models": int(plan["seeds"].sum()),
                     "projected_job_hours": round(float(priced["projected_seconds"].sum()) / 3600, 2),
@@ -187,4 +199,5 @@ def describe(design: dict) -> str:
              f"{c['training_cells']} training cells, {c['models']} models, {c['projected_job_hours']} h of jobs "
              f"({c['at']})", "", "N2     cells  models  hours"]
     lines += [f"{n2:<6} {row['cells']:>5} {row['models']:>7} {row['hours']:>6.2f}" for n2, row in c["by_n2"].items()]
+    lines += ["", "caveats:"] + [f"- {text}" for text in design.get("caveats", [])]
     return "\n".join(lines)
