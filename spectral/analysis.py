@@ -140,7 +140,6 @@ def eigenvalue_rows(arrays, dataset: str, scheme: str, seed: int, layer: int = 0
     return rows
 
 
-PRUNING_ORDERS = {"spectral": ("eigenvalue", "magnitude", "random"), "direct": ("connectivity", "magnitude", "random")}
 CONNECTIVITY = {"abs-sum": lambda w: np.abs(w.sum(axis=1)), "l1": lambda w: np.abs(w).sum(axis=1),
                 "l2": lambda w: np.linalg.norm(w, axis=1)}
 

@@ -67,7 +67,6 @@ CELL_COLUMNS = ["protocol", "claim", "dataset", "experiment", "n2", "statistic",
                 "perm_disagrees", "level", "mdd80", "seeds_needed", "verdict", "detail"]
 CLAIM_COLUMNS = ["protocol", "claim", "dataset", "verdict", "cells", "cells_hold", "cells_iut", "cells_at_threshold",
                  "cells_fail", "cells_undecided", "cells_wrong_side", "detail"]
-VERDICTS = ("holds", "does not hold", "at the threshold", "superior", "inconclusive")
 SEEDS_CAP = 1000  # seeds_needed is left blank above this
 PERMUTATION_MIN_N = 10  # the distribution-free check runs from this many seeds on
 RETRACTION_TOLERANCE = 1e-3  # accuracies are counts / 10000: a float-rounding flip of a few samples at most
