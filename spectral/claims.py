@@ -8,8 +8,8 @@ The rule, fixed before any table is read (alpha = claims.alpha, delta = claims.d
    reported beside it. p_for tests H0 effect <= threshold, p_against H0 effect >= threshold.
 2. Holm's step-down correction runs within each *family* = (protocol, claim, dataset): every cell of that claim on
    that dataset under that protocol, whatever else the run holds.
-3. A cell is `at the threshold` if delta > 0 and its 90 % interval lies inside threshold +- delta (two one-sided
-   tests at alpha: equivalent to the threshold, neither holds nor fails); else it `holds` if its Holm-adjusted
+3. A cell is `at the threshold` if delta > 0 and its 1 - 2 alpha interval (90 % at alpha = 0.05) lies inside
+   threshold +- delta (two one-sided tests at alpha: equivalent to the threshold, neither holds nor fails); else it `holds` if its Holm-adjusted
    p_for < alpha, `does not hold` if its Holm-adjusted p_against < alpha, else `inconclusive`. For C2-TOST (whose
    claim is an equivalence band, delta 0) `does not hold` means worse than -margin; better than +margin is
    `superior`, not a failure. `wrong_side` flags a cell whose 95 % interval excludes the threshold on the failing
@@ -146,7 +146,8 @@ def decide(cells: pd.DataFrame, alpha: float) -> pd.DataFrame:
         cells.loc[idx, "level_against"] = stats.holm_next_level(cells.loc[idx, "p_against_holm"], alpha)
     thr, delta = cells["threshold"], cells["delta"]
     cells["iut"] = cells["p_for"] < alpha
-    cells["at_threshold"] = (delta > 0) & (cells["ci90_low"] > thr - delta) & (cells["ci90_high"] < thr + delta)
+    half = sps.t.ppf(1 - alpha, cells["df"].astype(float)) * cells["se"].astype(float)  # the 1 - 2 alpha interval
+    cells["at_threshold"] = (delta > 0) & (cells["value"] - half > thr - delta) & (cells["value"] + half < thr + delta)
     cells["wrong_side"] = cells["ci95_high"] < thr
     superior = cells["p_superior"] < alpha  # NaN (every non-TOST cell) compares False
     cells["verdict"] = np.select(
