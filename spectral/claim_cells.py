@@ -225,6 +225,12 @@ DISTANCE_KEYS = ["protocol", "dataset", "scheme", "seed", "standardised"]
 C5_KEYS = ("protocol", "scheme", "baseline_scheme", "claim_fraction", "area_fraction", "margin")
 
 
+def grid_view(cells: pd.DataFrame, grid: dict) -> pd.DataFrame:
+    """The sensitivity grid's cells (its protocols, datasets and N2; perceptron and all-N2 trend cells included)."""
+    return cells[cells["protocol"].isin(grid["protocols"]) & cells["dataset"].isin(grid["datasets"])
+                 & cells["n2"].isin([0, -1, *grid["n2"]])]
+
+
 def evaluate_config(runs: list[pd.DataFrame], distances: list[pd.DataFrame], pruning: pd.DataFrame | None, *,
                     protocols, claims: dict, pruning_config: dict | None = None):
     """evaluate_claims on the union of several grids' tables (the main run and the sensitivity grid share the cells

@@ -29,7 +29,7 @@ import yaml
 
 from spectral import plots
 from spectral.analysis import gather_runs, load_weights, pruning_table, summarize, weight_distances
-from spectral.claim_cells import evaluate_config
+from spectral.claim_cells import evaluate_config, grid_view
 from spectral.claims import summarize_claims
 from spectral.claims_report import claims_markdown, robustness
 from spectral.provenance import code_commit
@@ -114,8 +114,7 @@ def main(argv=None) -> int:
     verdicts.to_csv(pilot / "claim_verdicts.csv", index=False)
     robust = robustness(cells, protocols[0])
     (pilot / "claims.md").write_text(claims_markdown(cells, verdicts, robust, config["claims"]["alpha"]))
-    view = cells[cells["protocol"].isin(grid["protocols"]) & cells["dataset"].isin(grid["datasets"])
-                 & cells["n2"].isin([0, -1, *grid["n2"]])]
+    view = grid_view(cells, grid)
     view.to_csv(pilot / "tables" / "sensitivity.csv", index=False)
     summarize_claims(view).to_csv(pilot / "tables" / "sensitivity_verdicts.csv", index=False)
 

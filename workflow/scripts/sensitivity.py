@@ -3,7 +3,7 @@ import sys
 
 import pandas as pd
 
-from spectral.claim_cells import evaluate_config
+from spectral.claim_cells import evaluate_config, grid_view
 from spectral.claims import summarize_claims
 
 sys.stderr = open(snakemake.log[0], "w")
@@ -11,7 +11,6 @@ p = snakemake.params
 cells, _ = evaluate_config([pd.read_csv(f) for f in snakemake.input.runs],
                            [pd.read_csv(f) for f in snakemake.input.distance], None, protocols=p.protocols,
                            claims=p.claims)
-grid = cells[cells["protocol"].isin(p.grid["protocols"]) & cells["dataset"].isin(p.grid["datasets"])
-             & cells["n2"].isin([0, -1, *p.grid["n2"]])]
+grid = grid_view(cells, p.grid)
 grid.to_csv(snakemake.output.cells, index=False)
 summarize_claims(grid).to_csv(snakemake.output.verdicts, index=False)
