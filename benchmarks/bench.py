@@ -30,7 +30,7 @@ from torch import nn
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from spectral.ensemble import train_sequential, train_batched  # noqa: E402
+from spectral.train import train_sequential, train_batched  # noqa: E402
 from spectral.layers import SpectralLinear  # noqa: E402
 from spectral.train import Data, TrainConfig  # noqa: E402
 from roofline import bench_roofline, epoch_floors, median_time, memory_bandwidth, step_flops  # noqa: E402

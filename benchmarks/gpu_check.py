@@ -16,7 +16,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from spectral.ensemble import train_cell  # noqa: E402
+from spectral.train import train_cell  # noqa: E402
 from spectral.experiments import EXPERIMENTS, cell_config, merge_config  # noqa: E402
 
 

@@ -17,9 +17,8 @@ import torch
 from . import data as data_mod
 from .compare import CompareError, compare_runs, summary
 from .publish import PublishError, publish, update_readme
-from .ensemble import STRATEGIES, train_cell
 from .models import ACTIVATIONS, EIGVALS, SCHEMES
-from .train import OPTIMIZERS, TrainConfig, WriteError, save_run
+from .train import OPTIMIZERS, STRATEGIES, TrainConfig, WriteError, save_run, train_cell
 
 
 DESIGN_FILE = Path("config/design.yaml")

@@ -25,11 +25,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .layers import RestrictedLinear, SpectralInit, SpectralLinear, _uniform, glorot_bound
+from .layers import RestrictedLinear, SpectralInit, SpectralLinear, _uniform, glorot_bound, restricted_weight, spectral_weight
 
 SCHEMES = ("spectral-eigvals", "spectral-eigvecs", "spectral-full", "direct-full", "direct-restricted")
 EIGVALS = ("per-node", "per-layer", "out-only")
 DEFAULT_EIGVALS = "per-node"  # the paper's nested operator (see the module docstring)
+EVAL_CHUNK = 10_000  # rows per evaluation forward pass; bounds activation memory at N2 = 2000
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "identity": nn.Identity}
 
 # (train_eigvals_in, train_eigvals_out, train_eigvecs) of each spectral scheme
@@ -167,3 +168,96 @@ def retract(model: nn.Sequential) -> nn.Linear:
     if bias is not None:
         out.bias.copy_(bias)
     return out
+
+
+_TENSORS = {SpectralLinear: ("eigvecs", "eigvals_in", "eigvals_out", "bias"),
+            RestrictedLinear: ("frozen_weight", "index", "values", "bias"), nn.Linear: ("weight", "bias")}
+
+
+class Stacked(nn.Module):
+    """S models of one architecture (from `build_model`) as stacked tensors, run as batched matmuls."""
+
+    def __init__(self, models: list[nn.Sequential]):
+        super().__init__()
+        self.layout = []  # per position: (layer type, in, out) or an activation module
+        self.aliases = {}  # "i_name" -> the registered name of a tensor shared with an earlier layer (per-node)
+        seen = {}  # id of member 0's tensor -> its registered name
+        for i, module in enumerate(models[0]):
+            kind = type(module)
+            if kind not in _TENSORS:
+                self.layout.append(module)
+                continue
+            self.layout.append((kind, module.in_features, module.out_features))
+            for name in _TENSORS[kind]:
+                members = [getattr(m[i], name) for m in models]
+                if members[0] is None:
+                    continue
+                if id(members[0]) in seen:
+                    self.aliases[f"{i}_{name}"] = seen[id(members[0])]
+                    continue
+                seen[id(members[0])] = f"{i}_{name}"
+                stacked = torch.stack([t.detach() for t in members])  # (S, ...)
+                if isinstance(members[0], nn.Parameter):
+                    self.register_parameter(f"{i}_{name}", nn.Parameter(stacked, members[0].requires_grad))
+                else:
+                    self.register_buffer(f"{i}_{name}", stacked)
+
+    def _get(self, i: int, name: str):
+        key = f"{i}_{name}"
+        return getattr(self, self.aliases.get(key, key), None)
+
+    def weight(self, i: int) -> torch.Tensor:
+        """Direct-space weights of layer position i, (S, out, in)."""
+        kind = self.layout[i][0]
+        if kind is SpectralLinear:
+            return spectral_weight(self._get(i, "eigvecs"), self._get(i, "eigvals_in"), self._get(i, "eigvals_out"))
+        if kind is RestrictedLinear:
+            return restricted_weight(self._get(i, "frozen_weight"), self._get(i, "index"), self._get(i, "values"))
+        return self._get(i, "weight")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x (B, F) shared by all members or (S, B, F) per member -> logits (S, B, C)."""
+        h = x
+        for i, item in enumerate(self.layout):
+            if not isinstance(item, tuple):
+                h = item(h)
+                continue
+            _, n_in, n_out = item
+            w = self.weight(i)  # (S, out, in)
+            if h.dim() == 2:  # one wide GEMM: (B, in) @ (in, S*out)
+                h = (h @ w.reshape(-1, n_in).T).view(h.shape[0], -1, n_out).transpose(0, 1)  # (S, B, out)
+            else:
+                h = torch.bmm(h, w.transpose(1, 2))  # (S, B, out)
+            bias = self._get(i, "bias")
+            if bias is not None:
+                h = h + bias[:, None, :]
+        return h
+
+    @torch.no_grad()
+    def unstack_into(self, models: list[nn.Sequential]) -> None:
+        """Copy member s of every stacked parameter back into models[s] (a shared one once: it is one tensor there)."""
+        for name, p in self.named_parameters():
+            i, attr = name.split("_", 1)
+            for s, model in enumerate(models):
+                getattr(model[int(i)], attr).copy_(p[s])
+
+    @torch.no_grad()
+    def evaluate(self, x: torch.Tensor, y: torch.Tensor, idx: torch.Tensor | None = None):
+        """Per-member (loss, accuracy) lists on shared (x, y), or on rows `idx` (S, N) of x and y per member."""
+        if idx is not None and bool((idx == idx[:1]).all()):  # every member evaluates the same rows: share them
+            x, y, idx = x[idx[0]], y[idx[0]], None
+        n = y.shape[0] if idx is None else idx.shape[1]
+        S = len(next(self.parameters()))
+        if n == 0:
+            return [(float("nan"), float("nan"))] * S
+        loss, correct = torch.zeros(S, device=x.device), torch.zeros(S, device=x.device)
+        for a in range(0, n, EVAL_CHUNK):
+            if idx is None:
+                xs, ys = x[a:a + EVAL_CHUNK], y[a:a + EVAL_CHUNK].expand(S, -1)  # (c, F), (S, c)
+            else:
+                rows = idx[:, a:a + EVAL_CHUNK]
+                xs, ys = x[rows], y[rows]  # (S, c, F), (S, c)
+            logits = self(xs)  # (S, c, C)
+            loss += nn.functional.cross_entropy(logits.transpose(1, 2), ys, reduction="none").sum(1)
+            correct += (logits.argmax(-1) == ys).sum(1)
+        return [(l / n, c / n) for l, c in zip(loss.tolist(), correct.tolist())]

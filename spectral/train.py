@@ -1,4 +1,4 @@
-"""Mini-batch training of one model on a whole-split tensor, with a provenance-rich run record.
+"""Training: one model (`train_single`) or every seed of a cell (`train_cell`), with a provenance-rich run record.
 
 Implementation choices:
 - The split lives on the device as one tensor; a batch is an index slice of a seeded permutation.
@@ -7,6 +7,21 @@ Implementation choices:
   numpy.random.SeedSequence([seed, k]). With `order_seed` set, every seed shares that data order.
 - Train loss/accuracy per epoch are running means over the epoch's batches (weighted by batch size); the final
   train accuracy is a full evaluation pass after the last epoch.
+- Adam runs its fused kernel (`fused=True`: one pass over each parameter, its gradient and both moments) on CPU and
+  CUDA; measured 11.4-11.6 ms against 14.2-16.0 ms per step of 784-2000-10 direct-full on 2 threads. It rounds in
+  another order than the default loop, so runs differ from the pre-fused code within float tolerance
+  (tests/test_train.py bounds it). Adamax and SGD keep torch's default (torch 2.14 has no fused Adamax).
+- A cell's S seeds train in one of two ways, equal in result to training each seed alone (same init, validation
+  split and batch order; equal within float tolerance, because batched and single matmuls round differently):
+  - "batched": the members as one `models.Stacked` model, every layer one batched matmul (torch.bmm over per-seed
+    batches, or one wide GEMM when all seeds share the batch order); the loss is the sum of the members' mean
+    losses and one optimizer steps the stacked tensors. Adam, Adamax and SGD act elementwise, so each member
+    follows exactly its own trajectory.
+  - "sequential": `train_single` once per seed, reusing the loaded data.
+  "auto" picks "batched" on CUDA, and on CPU while the widest hidden layer is at most the measured threshold
+  (`MAX_HIDDEN`): per-seed batch orders gather S input batches, which costs more than it saves once layers are
+  wide; a shared order reads each batch once. torch.func's stack_module_state + vmap was measured first and lost
+  (1.17x at N2 = 10, 0.95x at N2 = 100 over sequential), so it is not used.
 - A record is written atomically: JSON + npz go to temporary names and are renamed into place.
 """
 from __future__ import annotations
@@ -28,11 +43,18 @@ from tqdm.auto import tqdm
 
 from . import data as data_mod
 from .layers import RestrictedLinear, SpectralInit, SpectralLinear
-from .models import ACTIVATIONS, DEFAULT_EIGVALS, EIGVALS, SCHEMES, build_model, check_sizes, count_trainable, linear_layers, retract
+from .models import (ACTIVATIONS, DEFAULT_EIGVALS, EIGVALS, EVAL_CHUNK, SCHEMES, Stacked, build_model, check_sizes,
+                     count_trainable, linear_layers, retract)
 from .provenance import code_commit
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamax": torch.optim.Adamax, "sgd": torch.optim.SGD}
-EVAL_CHUNK = 10_000  # rows per evaluation forward pass; bounds activation memory at N2 = 2000
+FUSED = {"adam"}  # optimizers run with fused=True (see the module docstring)
+STRATEGIES = ("auto", "batched", "sequential")
+# CPU thresholds on the widest hidden layer for "auto" (batch 300). Per-seed orders: 20 seeds of 784-N2-10
+# spectral-eigvals, 2 epochs, 1 thread, CLI wall time batched / sequential 25.3 / 33.7 s at N2 = 100 and
+# 36.5 / 41.9 s at N2 = 200; bench.py's 5-seed table puts the break-even near N2 = 500. Shared order: bench.py,
+# batched 1.04-1.12x at N2 = 500, 0.94-1.01x at 2000.
+MAX_HIDDEN = {"per-seed": 200, "shared": 500}
 
 
 @dataclass
@@ -143,6 +165,90 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float,
     return loss / len(y), correct / len(y)
 
 
+def make_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
+    """cfg.optimizer over `model`'s trainable parameters at cfg.lr, fused where FUSED says so."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    return OPTIMIZERS[cfg.optimizer](params, lr=cfg.lr, **({"fused": True} if cfg.optimizer in FUSED else {}))
+
+
+def choose_strategy(cfg: TrainConfig, n_seeds: int, device: torch.device) -> str:
+    """The strategy "auto" resolves to for this cell."""
+    if n_seeds == 1:
+        return "sequential"
+    if device.type == "cuda":
+        return "batched"
+    limit = MAX_HIDDEN["per-seed" if cfg.order_seed is None else "shared"]
+    return "batched" if max(cfg.sizes[1:-1], default=0) <= limit else "sequential"
+
+
+def train_cell(cfg: TrainConfig, seeds, strategy: str = "auto", quiet: bool = False):
+    """Train every seed of a cell; returns [(record, final arrays, initial arrays)] in `seeds` order."""
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
+    seeds = [int(s) for s in seeds]
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct, got {seeds!r}")
+    device = resolve_device(cfg.device)
+    data = load_data(cfg, device)
+    if strategy == "auto":
+        strategy = choose_strategy(cfg, len(seeds), device)
+    if strategy == "batched":
+        return train_batched(cfg, seeds, data, quiet)
+    return train_sequential(cfg, seeds, data, quiet)
+
+
+def train_sequential(cfg: TrainConfig, seeds, data: Data, quiet: bool = False):
+    """One `train_single` per seed on already-loaded data; same return value as `train_batched`."""
+    out = []
+    for seed in seeds:
+        model, record, initial = train_single(cfg, seed, data, quiet)
+        out.append((record, snapshot(model), initial))
+    return out
+
+
+def train_batched(cfg: TrainConfig, seeds: list[int], data: Data, quiet: bool = False):
+    """All members at once through `Stacked`; see the module docstring."""
+    device = data.x_train.device
+    start = time.perf_counter()
+    models = [build_model(cfg.sizes, cfg.scheme, cfg.activation, s, eigvals=cfg.eigvals, device=device, **cfg.init)
+              for s in seeds]
+    initials = [snapshot(m) for m in models]
+    stacked = Stacked(models)
+    shared = cfg.order_seed is not None
+    opt = make_optimizer(cfg, stacked)
+    splits = [split_indices(len(data.y_train), cfg.validation_fraction, data_seed(s, cfg)) for s in seeds]
+    val_idx = torch.stack([v for _, v in splits]).to(device)  # (S, n_val)
+    orders = [torch.Generator().manual_seed(data_seed(s, cfg)) for s in seeds]
+    n_train, S = len(splits[0][0]), len(seeds)
+    histories = [[] for _ in seeds]
+    for epoch in tqdm(range(1, cfg.epochs + 1), desc=f"{cfg.scheme} x{S} (batched)", disable=True if quiet else None):
+        t0 = time.perf_counter()
+        loss_sum, correct = torch.zeros(S, device=device), torch.zeros(S, device=device)
+        member_batches = [epoch_batches(tr, cfg.batch_size, g, device) for (tr, _), g in zip(splits, orders)]
+        for idx in zip(*member_batches):
+            idx = torch.stack(idx)  # (S, B)
+            x = data.x_train[idx[0]] if shared else data.x_train[idx]  # (B, F) shared or (S, B, F)
+            y = data.y_train[idx]  # (S, B)
+            logits = stacked(x)  # (S, B, C)
+            losses = nn.functional.cross_entropy(logits.transpose(1, 2), y, reduction="none").mean(1)  # (S,)
+            opt.zero_grad(set_to_none=True)
+            losses.sum().backward()
+            opt.step()
+            loss_sum += losses.detach() * idx.shape[1]
+            correct += (logits.argmax(-1) == y).sum(1)
+        vals = stacked.evaluate(data.x_train, data.y_train, val_idx)
+        tests = stacked.evaluate(data.x_test, data.y_test)
+        seconds = (time.perf_counter() - t0) / S
+        for s in range(S):
+            histories[s].append(epoch_metrics(epoch, loss_sum[s].item() / n_train, correct[s].item() / n_train,
+                                              vals[s], tests[s], seconds))
+    finals = stacked.evaluate(data.x_train, data.y_train, torch.stack([t for t, _ in splits]).to(device))
+    stacked.unstack_into(models)
+    wall = (time.perf_counter() - start) / S  # each member's share of the ensemble's time
+    return [(make_record(cfg, s, m, data, h, final, n_train, wall, "batched", S), snapshot(m), init)
+            for s, m, h, final, init in zip(seeds, models, histories, finals, initials)]
+
+
 def train_single(cfg: TrainConfig, seed: int, data: Data | None = None, quiet: bool = False):
     """Train one model; returns (model, record dict)."""
     device = resolve_device(cfg.device)
@@ -150,7 +256,7 @@ def train_single(cfg: TrainConfig, seed: int, data: Data | None = None, quiet: b
     start = time.perf_counter()
     model = build_model(cfg.sizes, cfg.scheme, cfg.activation, seed, eigvals=cfg.eigvals, device=device, **cfg.init)
     initial = snapshot(model)
-    opt = OPTIMIZERS[cfg.optimizer]([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
+    opt = make_optimizer(cfg, model)
     dseed = data_seed(seed, cfg)
     train_idx, val_idx = split_indices(len(data.y_train), cfg.validation_fraction, dseed)
     order = torch.Generator().manual_seed(dseed)

@@ -13,7 +13,7 @@ import time
 
 import pandas as pd
 
-from .ensemble import train_cell
+from .train import train_cell
 from .experiments import FAMILY_EXPERIMENT, cell_config
 
 STEP = 3.0  # grid extension factor

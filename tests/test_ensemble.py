@@ -1,9 +1,9 @@
-"""Tests for spectral.ensemble: each member of a batched ensemble equals training that seed alone."""
+"""Tests of seed ensembles (spectral.train.train_cell, spectral.models.Stacked): each member of a batched ensemble equals training that seed alone."""
 import numpy as np
 import pytest
 import torch
 
-from spectral.ensemble import choose_strategy, train_cell
+from spectral.train import choose_strategy, train_cell
 from spectral.train import TrainConfig
 
 SMALL = dict(train_subset=3000, test_subset=1000, epochs=2, batch_size=128, validation_fraction=0.1, lr=0.01)
@@ -43,7 +43,8 @@ def test_shared_order_is_explicit():
 def test_auto_strategy_depends_on_width():
     cpu = torch.device("cpu")
     assert choose_strategy(TrainConfig(sizes=[784, 10]), 5, cpu) == "batched"
-    assert choose_strategy(TrainConfig(sizes=[784, 100, 10]), 5, cpu) == "batched"
+    assert choose_strategy(TrainConfig(sizes=[784, 200, 10]), 5, cpu) == "batched"
+    assert choose_strategy(TrainConfig(sizes=[784, 201, 10]), 5, cpu) == "sequential"
     assert choose_strategy(TrainConfig(sizes=[784, 500, 10]), 5, cpu) == "sequential"
     assert choose_strategy(TrainConfig(sizes=[784, 500, 10], order_seed=3), 5, cpu) == "batched"
     assert choose_strategy(TrainConfig(sizes=[784, 1000, 10], order_seed=3), 5, cpu) == "sequential"
@@ -76,7 +77,7 @@ def test_cuda_ensemble_matches_cpu():
 @pytest.mark.parametrize("bias", [False, True])
 def test_stacked_forward_equals_members(scheme, bias):
     """Stacked logits equal each member's own, for a shared input (one wide GEMM) and per-member inputs (bmm)."""
-    from spectral.ensemble import Stacked
+    from spectral.models import Stacked
     from spectral.models import build_model
     models = [build_model([784, 16, 10], scheme, "tanh", seed=s, bias=bias, dtype=torch.float64) for s in (0, 1, 2)]
     if bias:

@@ -81,3 +81,36 @@ def test_record_contents_and_atomic_save(tmp_path):
 def test_config_rejects_bad_values(field, value, match):
     with pytest.raises(ValueError, match=match):
         TrainConfig(**{field: value})
+
+
+def _adam_runs(monkeypatch, fused: set, scheme: str):
+    """(final arrays, record) of one short training with spectral.train.FUSED set to `fused`."""
+    import spectral.train
+    monkeypatch.setattr(spectral.train, "FUSED", fused)
+    cfg = TrainConfig(sizes=[784, 32, 10], scheme=scheme, optimizer="adam", lr=0.01, **SMALL)
+    model, record, _ = train_single(cfg, seed=3, quiet=True)
+    return snapshot(model), record
+
+
+@pytest.mark.parametrize("scheme", ["direct-full", "spectral-full", "spectral-eigvals"])
+def test_fused_adam_stays_close_to_the_default_loop(monkeypatch, scheme):
+    """Fused Adam rounds in another order: one step agrees to float32 rounding, a 60-step training within 1e-3."""
+    import spectral.train
+    model = build_model([784, 32, 10], scheme, seed=1)
+    other = build_model([784, 32, 10], scheme, seed=1)
+    x, y = torch.rand(50, 784), torch.randint(0, 10, (50,))
+    cfg = TrainConfig(sizes=[784, 32, 10], scheme=scheme, optimizer="adam", lr=0.01)
+    monkeypatch.setattr(spectral.train, "FUSED", {"adam"})
+    fused = spectral.train.make_optimizer(cfg, model)
+    monkeypatch.setattr(spectral.train, "FUSED", set())
+    default = spectral.train.make_optimizer(cfg, other)
+    assert fused.defaults["fused"] and not default.defaults["fused"]
+    for net, opt in ((model, fused), (other, default)):
+        torch.nn.functional.cross_entropy(net(x), y).backward()
+        opt.step()
+    for a, b in zip(model.parameters(), other.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7)  # lr 0.01: a wrong update would miss by ~1e-2
+    (fa, ra), (fb, rb) = _adam_runs(monkeypatch, {"adam"}, scheme), _adam_runs(monkeypatch, set(), scheme)
+    for key in fa:
+        np.testing.assert_allclose(fa[key], fb[key], rtol=1e-3, atol=1e-3)
+    assert abs(ra["final_test_accuracy"] - rb["final_test_accuracy"]) <= 0.005

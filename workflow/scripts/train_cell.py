@@ -2,7 +2,7 @@
 import sys
 import torch
 
-from spectral.ensemble import train_cell
+from spectral.train import train_cell
 from spectral.train import TrainConfig, save_run
 
 sys.stderr = open(snakemake.log[0], "w")
