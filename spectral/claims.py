@@ -219,6 +219,9 @@ def retraction_gap(runs: pd.DataFrame) -> float:
 
 
 def spearman_per_seed(frame: pd.DataFrame, value: str) -> list[float]:
-    """Per seed, Spearman's rho of `value` on N2 (seeds with fewer than 2 N2 values or no spread are left out)."""
-    rhos = [sps.spearmanr(s["n2"], s[value]).statistic for _, s in frame.groupby("seed") if s["n2"].nunique() >= 2]
+    """Per seed, Spearman's rho of `value` on N2, over seeds trained at every N2 of `frame` (under a seed plan a cell
+    may have more seeds than the trend's others); seeds with no spread are left out."""
+    n2s = frame["n2"].nunique()
+    rhos = [sps.spearmanr(s["n2"], s[value]).statistic for _, s in frame.groupby("seed")
+            if n2s >= 2 and s["n2"].nunique() == n2s]
     return [r for r in rhos if not np.isnan(r)]

@@ -246,3 +246,11 @@ def test_permutation_check_runs_from_ten_seeds():
     assert c1["p_perm_for"].notna().all() and not c1["perm_disagrees"].any()
     few, _ = evaluate()
     assert few.loc[few["claim"] == "C1", "p_perm_for"].isna().all()
+
+
+def test_trend_uses_only_seeds_trained_at_every_n2():
+    """A seed that a seed plan gave to one N2 cell only has no trend: it is left out, not fitted on a subset."""
+    from spectral.claims import spearman_per_seed
+    rows = [{"seed": s, "n2": n, "acc": n * (1 if s < 3 else -1)} for s in range(3) for n in (10, 100, 1000)]
+    rows += [{"seed": 7, "n2": 10, "acc": 5.0}, {"seed": 7, "n2": 100, "acc": 1.0}]  # no N2 = 1000 run
+    assert spearman_per_seed(pd.DataFrame(rows), "acc") == [1.0, 1.0, 1.0]
