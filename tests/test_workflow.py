@@ -1,5 +1,6 @@
 """The smoke workflow end to end in a temporary directory: tables, figures, claims, provenance, report, lint."""
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -272,3 +273,42 @@ def test_publishing_the_smoke_run(smoke, tmp_path):
         runs.drop_duplicates(["protocol", "dataset", "experiment", "scheme", "n2"]))
     section = results_section(results, "results/smoke")
     assert section.count("\n| **C") == len(pd.read_csv(output / "claim_verdicts.csv")["claim"].unique())
+
+
+def _smoke_design(work: Path, drop_last: bool = False) -> list[tuple]:
+    """A seed plan for the smoke config in work/plan.yaml: 3 seeds for the first training cell, 2 for the others,
+    seed values from 100; returns the cells in plan order."""
+    from spectral.experiments import config_cells
+    cfg = merge_config(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()),
+                       yaml.safe_load((ROOT / "config" / "smoke.yaml").read_text()))
+    cells = sorted({c for part in config_cells(cfg).values() for c in part})
+    keys = ("protocol", "dataset", "experiment", "scheme", "n2")
+    plan = [dict(zip(keys, c), seeds=3 if k == 0 else 2) for k, c in enumerate(cells[:-1] if drop_last else cells)]
+    (work / "plan.yaml").write_text(yaml.safe_dump({"first_seed": 100, "cells": plan}))
+    (work / "overlay.yaml").write_text(yaml.safe_dump({"design": "plan.yaml"}))
+    return cells
+
+
+def test_a_seed_plan_gives_each_cell_its_own_seeds(tmp_path):
+    """Under `design`, every training job writes exactly its cell's planned seeds, and nothing reads config seeds."""
+    work = copy_workflow(tmp_path)
+    cells = _smoke_design(work)
+    done = subprocess.run([SNAKEMAKE, "-n", "--cores", "1", "--configfile", "config/smoke.yaml", "overlay.yaml"],
+                          cwd=work, capture_output=True, text=True)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-2000:]
+    planned = {"/".join(map(str, c[:4])) + f"/n{c[4]}": [100, 101, 102] if k == 0 else [100, 101]
+               for k, c in enumerate(cells)}
+    written = {}
+    for path in re.findall(r"output/smoke/runs/(\S+?)/seed(\d+)\.json", done.stdout):
+        written.setdefault(path[0], set()).add(int(path[1]))
+    assert {k: sorted(v) for k, v in written.items()} == planned
+    assert "train_cell_3_seeds" in done.stdout and "train_cell_2_seeds" in done.stdout
+
+
+def test_a_seed_plan_missing_a_cell_stops_before_any_job(tmp_path):
+    work = copy_workflow(tmp_path)
+    _smoke_design(work, drop_last=True)
+    done = subprocess.run([SNAKEMAKE, "-n", "--cores", "1", "--configfile", "config/smoke.yaml", "overlay.yaml"],
+                          cwd=work, capture_output=True, text=True)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0 and "has no seeds for 1 training cells" in output, output[-2000:]

@@ -4,7 +4,11 @@ from snakemake.utils import validate
 validate(config, "../schemas/config.schema.yaml")
 
 import os
+import re
 
+import yaml
+
+import spectral.design
 import spectral.experiments
 
 ENV = "../../environment.yml"
@@ -19,6 +23,14 @@ PRUNING = config["pruning"]
 ALL_PROTOCOLS = sorted(set(config["run_protocols"]) | set(SENSITIVITY["protocols"]) | {PRUNING["protocol"], config["tune"]["protocol"]})
 ALL_DATASETS = sorted(set(config["datasets"]) | set(SENSITIVITY["datasets"]))
 CELLS = spectral.experiments.config_cells(config)  # every training cell, by part of the DAG
+SEEDS = {}  # (protocol, dataset, experiment, scheme, n2) -> seeds, for cells that do not train config["seeds"]
+if config["design"]:
+    with open(config["design"]) as _f:
+        SEEDS = spectral.design.cell_seeds(yaml.safe_load(_f))
+    _missing = [c for part in CELLS.values() for c in part if c not in SEEDS]
+    if _missing:
+        raise ValueError(f"design {config['design']} has no seeds for {len(_missing)} training cells of this config, e.g. "
+                         f"{'/'.join(map(str, _missing[0]))}: write a new design for this config")
 ALL_SCHEMES = sorted(set(config["schemes"]) | set(SENSITIVITY["schemes"]) | {PRUNING["scheme"], PRUNING["baseline_scheme"]})
 
 
@@ -62,23 +74,44 @@ def get_sensitivity_cells():
     return CELLS["sensitivity"]
 
 
+def get_seeds(cell):
+    """The seeds of one training cell (protocol, dataset, experiment, scheme, n2): the design's, else config["seeds"]."""
+    return SEEDS.get(tuple(cell), config["seeds"])
+
+
+def cell_path(cell):
+    """A training cell's folder below runs/, logs and benchmarks: protocol/dataset/experiment/scheme/nN2."""
+    p, d, e, s, n = cell
+    return f"{p}/{d}/{e}/{s}/n{n}"
+
+
+def parse_cell(path):
+    """(protocol, dataset, experiment, scheme, n2) of a cell_path."""
+    p, d, e, s, n = path.split("/")
+    return p, d, e, s, int(n[1:])
+
+
+def get_seed_groups():
+    """{seeds: [cell paths]}: the training cells of every part of the DAG, grouped by their seed list (one train
+    rule per group, since a rule's outputs are fixed by its wildcards)."""
+    groups = {}
+    for cell in sorted({c for part in CELLS.values() for c in part}):
+        groups.setdefault(tuple(get_seeds(cell)), []).append(cell_path(cell))
+    return groups
+
+
 def get_run_records(ext="json", experiments=None, schemes=None, cells=None):
     """Per-seed run files of the selected cells (default: get_cells()), experiments and schemes."""
     cells = get_cells() if cells is None else cells
-    return [f"{OUT}/runs/{p}/{d}/{e}/{s}/n{n}/seed{k}.{ext}" for p, d, e, s, n in cells
-            if (experiments is None or e in experiments) and (schemes is None or s in schemes) for k in config["seeds"]]
-
-
-def get_cell_records(ext):
-    """Per-seed output files of one training cell, wildcards kept (the train_cell rule's outputs)."""
-    cell = os.path.join(OUT, "runs", "{{protocol}}", "{{dataset}}", "{{experiment}}", "{{scheme}}", "n{{n2}}")
-    return expand(os.path.join(cell, f"seed{{seed}}.{ext}"), seed=config["seeds"])
+    return [f"{OUT}/runs/{cell_path(c)}/seed{k}.{ext}" for c in cells
+            if (experiments is None or c[2] in experiments) and (schemes is None or c[3] in schemes) for k in get_seeds(c)]
 
 
 def get_npz_keys(experiment, schemes, cells=None):
     """(protocol, dataset, scheme, n2, seed) of each file of get_run_records('npz', [experiment], schemes, cells)."""
     cells = get_cells() if cells is None else cells
-    return [(p, d, s, n, k) for p, d, e, s, n in cells if e == experiment and s in schemes for k in config["seeds"]]
+    return [(p, d, s, n, k) for p, d, e, s, n in cells if e == experiment and s in schemes
+            for k in get_seeds((p, d, e, s, n))]
 
 
 def get_pruning_sources():
@@ -92,10 +125,10 @@ def get_main_protocol_cells():
 
 
 def get_train_config(wildcards):
-    """TrainConfig of one cell: the protocol's choices plus the run-wide settings."""
+    """TrainConfig of one cell (wildcard `cell`, a cell_path): the protocol's choices plus the run-wide settings."""
+    protocol, dataset, experiment, scheme, n2 = parse_cell(wildcards.cell)
     return spectral.experiments.cell_config(
-        config["protocols"][wildcards.protocol], wildcards.dataset, wildcards.experiment, wildcards.scheme,
-        int(wildcards.n2), validation_fraction=config["validation_fraction"],
+        config["protocols"][protocol], dataset, experiment, scheme, n2, validation_fraction=config["validation_fraction"],
         train_subset=config["data"]["train_subset"], test_subset=config["data"]["test_subset"],
         order_seed=config["ensemble"]["order_seed"], device=config["device"], data_dir=config["data"]["dir"])
 
@@ -116,14 +149,14 @@ def get_train_cost(wildcards):
 
 def get_train_runtime(wildcards):
     """Minutes for one cell: all seeds at a pessimistic 5 GMAC/s, plus 5 minutes of start-up and evaluation."""
-    return 5 + int(len(config["seeds"]) * get_train_cost(wildcards) / 5e9 / 60)
+    return 5 + int(len(get_seeds(parse_cell(wildcards.cell))) * get_train_cost(wildcards) / 5e9 / 60)
 
 
 def get_train_mem(wildcards):
     """MB: the data on the device, S copies of the model with Adam state, activations of S batches."""
     sizes = get_train_config(wildcards).sizes
     params = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
-    return 2000 + int(len(config["seeds"]) * params * 4 * 6 / 1e6)
+    return 2000 + int(len(get_seeds(parse_cell(wildcards.cell))) * params * 4 * 6 / 1e6)
 
 
 def get_tables():

@@ -1,25 +1,32 @@
-# Training cells: one job trains every seed of (protocol, dataset, experiment, scheme, N2), per-seed records.
+# Training cells: one job trains every seed of (protocol, dataset, experiment, scheme, N2), per-seed records. The
+# wildcard `cell` is the cell's path (common.smk: cell_path). A rule's outputs are fixed by its wildcards, so each
+# distinct seed list (one for a plain config, a few under a seed plan) has its own rule, constrained to its cells.
 
+for _seeds, _cells in get_seed_groups().items():
 
-rule train_cell:
-    input:
-        "resources/data/{dataset}/sources.json",
-    output:
-        records=get_cell_records("json"),
-        arrays=get_cell_records("npz"),
-    params:
-        settings=get_train_settings,
-        seeds=config["seeds"],
-        strategy=config["ensemble"]["strategy"],
-    log:
-        "logs/train/{protocol}/{dataset}/{experiment}/{scheme}/n{n2}.log",
-    benchmark:
-        f"{OUT}/benchmarks/jobs/{{protocol}}/{{dataset}}/{{experiment}}/{{scheme}}/n{{n2}}.tsv"
-    threads: config["threads"]
-    resources:
-        mem_mb=get_train_mem,
-        runtime=get_train_runtime,
-    conda:
-        ENV
-    script:
-        "../scripts/train_cell.py"
+    rule:
+        name:
+            f"train_cell_{len(_seeds)}_seeds" if len(get_seed_groups()) > 1 else "train_cell"
+        input:
+            lambda wildcards: f"resources/data/{parse_cell(wildcards.cell)[1]}/sources.json",
+        output:
+            records=[f"{OUT}/runs/{{cell}}/seed{k}.json" for k in _seeds],
+            arrays=[f"{OUT}/runs/{{cell}}/seed{k}.npz" for k in _seeds],
+        wildcard_constraints:
+            cell="|".join(re.escape(c) for c in _cells),
+        params:
+            settings=get_train_settings,
+            seeds=list(_seeds),
+            strategy=config["ensemble"]["strategy"],
+        log:
+            "logs/train/{cell}.log",
+        benchmark:
+            f"{OUT}/benchmarks/jobs/{{cell}}.tsv"
+        threads: config["threads"]
+        resources:
+            mem_mb=get_train_mem,
+            runtime=get_train_runtime,
+        conda:
+            ENV
+        script:
+            "../scripts/train_cell.py"
