@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from spectral.train import train_sequential, train_batched  # noqa: E402
 from spectral.layers import SpectralLinear  # noqa: E402
 from spectral.train import Data, TrainConfig  # noqa: E402
-from roofline import bench_roofline, epoch_floors, median_time, memory_bandwidth, step_flops  # noqa: E402
+from roofline import bench_roofline, epoch_floors, median_time, memory_bandwidth, own_gemm_seconds, step_flops  # noqa: E402
 
 OUT = ROOT / "output" / "benchmarks"
 
@@ -73,10 +73,10 @@ def bench_layers(peak: float, repeats: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def synthetic_data(n_train: int) -> Data:
+def synthetic_data(n_train: int, n_test: int = 1000) -> Data:
     g = torch.Generator().manual_seed(0)
     return Data(torch.rand(n_train, 784, generator=g), torch.randint(0, 10, (n_train,), generator=g),
-                torch.rand(1000, 784, generator=g), torch.randint(0, 10, (1000,), generator=g), {})
+                torch.rand(n_test, 784, generator=g), torch.randint(0, 10, (n_test,), generator=g), {})
 
 
 def bench_ensembles(peak: float, repeats: int, n_train: int = 20000) -> pd.DataFrame:
@@ -127,6 +127,54 @@ def bench_large_batches(peak: float, repeats: int, n_train: int = 12000, n_test:
                 rows.append({"n2": n2, "batch": batch, "scheme": scheme, "epoch_s": t,
                              "gflops_all": (train + evals) / t / 1e9, "pct_peak_training": 100 * train / t / 1e9 / peak,
                              "pct_peak_all": 100 * (train + evals) / t / 1e9 / peak})
+    return pd.DataFrame(rows)
+
+
+def bench_wide(peak: float, bandwidth: float, repeats: int, n_train: int = 60000, n_test: int = 10000) -> pd.DataFrame:
+    """Per model-epoch of 784 -> N2 -> 10 (ReLU, batch 300, one seed) at N2 = 1000 and 2000, every scheme: the time of
+    a 2-epoch minus a 1-epoch training (so model building and the final train pass drop out), against the step's own
+    GEMMs at their measured speed plus the test pass (target <= 1.1x), the GEMM floor at peak and the roofline."""
+    rows, data = [], synthetic_data(n_train, n_test)
+    for n2 in (1000, 2000):
+        sizes = [784, n2, 10]
+        own = own_gemm_seconds(sizes, 300, n_train, n_test)
+        for scheme in ("direct-full", "spectral-eigvals", "spectral-full", "spectral-eigvecs", "direct-restricted"):
+            one, two = (TrainConfig(sizes=sizes, scheme=scheme, epochs=e, batch_size=300) for e in (1, 2))
+            epoch = (median_time(lambda: train_sequential(two, [0], data, quiet=True), repeats, warmup=1)
+                     - median_time(lambda: train_sequential(one, [0], data, quiet=True), repeats, warmup=1))
+            floors = epoch_floors(sizes, scheme, 300, n_train, n_test, peak, bandwidth)
+            rows.append({"n2": n2, "scheme": scheme, "epoch_s": epoch, "own_gemm_floor_s": own["own_gemm_floor_s"],
+                         "x_own_gemms": epoch / own["own_gemm_floor_s"], "x_gemm_peak": epoch / floors["gemm_floor_s"],
+                         "x_roofline_max": epoch / floors["max_model_s"], "x_roofline_sum": epoch / floors["sum_model_s"]})
+    return pd.DataFrame(rows)
+
+
+def cli_seconds(n2: int, seeds: int, epochs: int, threads: int) -> float:
+    """Wall time of `python -m spectral train` (start-up and data loading included) of one MNIST cell."""
+    with tempfile.TemporaryDirectory() as tmp:
+        args = [sys.executable, "-m", "spectral", "train", "--sizes", f"784,{n2},10", "--scheme", "spectral-eigvals",
+                "--epochs", str(epochs), "--threads", str(threads), "--out", tmp, "--quiet"]
+        args += ["--seed", "0"] if seeds == 1 else ["--seeds", ",".join(map(str, range(seeds))), "--strategy", "batched"]
+        t0 = time.perf_counter()
+        subprocess.run(args, cwd=ROOT, check=True, capture_output=True)
+        return time.perf_counter() - t0
+
+
+def bench_narrow(threads: int, epochs: int = 20, seeds: int = 20) -> pd.DataFrame:
+    """Per-model cost of a 20-seed stacked cell against one model alone (CLI jobs, start-up included; target <= 1/5).
+    Each job is timed at 1 and 3 epochs, so start-up s and per-epoch e follow (t = s + E e) and the protocol's
+    `epochs` are projected from measured parts rather than run (20 epochs of 20 seeds is minutes per N2)."""
+    rows = []
+    for n2 in (10, 50, 100, 200):
+        parts = {}
+        for k in (1, seeds):
+            t1, t3 = cli_seconds(n2, k, 1, threads), cli_seconds(n2, k, 3, threads)
+            parts[k] = (t1 - (t3 - t1) / 2, (t3 - t1) / 2)  # (start-up, per epoch)
+        alone = parts[1][0] + epochs * parts[1][1]
+        stacked = (parts[seeds][0] + epochs * parts[seeds][1]) / seeds
+        rows.append({"n2": n2, "startup_s": parts[1][0], "alone_epoch_s": parts[1][1],
+                     f"stack{seeds}_epoch_per_model_s": parts[seeds][1] / seeds, f"alone_{epochs}ep_s": alone,
+                     f"stack_{epochs}ep_per_model_s": stacked, "per_model_over_alone": stacked / alone})
     return pd.DataFrame(rows)
 
 
@@ -228,7 +276,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--workflow", action="store_true", help="also time the quick config before/after")
     parser.add_argument("--cores", type=int, default=2)
-    parser.add_argument("--only", choices=("roofline", "layers", "ensembles", "large_batches", "one_member"),
+    parser.add_argument("--only", choices=("roofline", "wide", "narrow", "layers", "ensembles", "large_batches", "one_member"),
                         help="run this micro-benchmark alone")
     parser.add_argument("--run", type=Path, default=None, help="only say where a finished run's time went "
                         "(output/<name> or results/<name>) against the matmul floor")
@@ -250,6 +298,8 @@ def main() -> None:
         return
     pd.DataFrame([{"threads": args.threads, "gemm_gflops": peak, **bw}]).to_csv(OUT / "gemm.csv", index=False)
     benches = {"roofline": lambda: bench_roofline(peak, bandwidth),
+               "wide": lambda: bench_wide(peak, bandwidth, max(3, args.repeats // 2)),
+               "narrow": lambda: bench_narrow(args.threads),
                "layers": lambda: bench_layers(peak, 20 * args.repeats),
                "ensembles": lambda: bench_ensembles(peak, args.repeats),
                "large_batches": lambda: bench_large_batches(peak, args.repeats),
