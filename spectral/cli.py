@@ -75,6 +75,9 @@ def build_parser() -> Parser:
     c.add_argument("reference", type=Path, help="a published results/<name> or output/<name> directory")
     c.add_argument("run", type=Path, help="the rerun's output/<name> directory")
     c.add_argument("--out", type=Path, default=None, help="CSV of the cell comparison (default: RUN/compare.csv)")
+    c.add_argument("--independent", action="store_true", help="two runs of one config on different seeds (pilot "
+                   "against confirmatory): seeds, the seed plan and training settings may differ; cells trained with "
+                   "other settings are listed, not compared; exit 1 only when a claim's verdicts contradict")
     pub = sub.add_parser("publish", help="copy a finished run's tables, claims, figures, report, provenance and run "
                          "records (never arrays) from OUTPUT to RESULTS")
     pub.add_argument("output", type=Path)
@@ -138,7 +141,7 @@ def run_train(args) -> None:
 
 
 def run_compare(args) -> int:
-    cells, claims = compare_runs(args.reference, args.run)
+    cells, claims = compare_runs(args.reference, args.run, independent=args.independent)
     out = args.out or args.run / "compare.csv"
     table = pd.concat([cells.assign(kind="cell"), claims.rename(columns={"reference": "verdict_reference",
                                                                          "rerun": "verdict_rerun"}).assign(kind="claim")])
@@ -147,7 +150,10 @@ def run_compare(args) -> int:
     os.replace(tmp, out)
     ok, text = summary(cells, claims)
     print(text)
-    print(("same: every cell within its interval and every verdict agrees" if ok else "DIFFERENT") + f" ({out})")
+    if args.independent:
+        print(("no claim contradicts the other run" if ok else "CONTRADICTION") + f" ({out})")
+    else:
+        print(("same: every cell within its interval and every verdict agrees" if ok else "DIFFERENT") + f" ({out})")
     return 0 if ok else 1
 
 

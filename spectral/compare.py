@@ -1,14 +1,25 @@
-"""Is a rerun the same as the reference? Cell by cell (Welch) and claim by claim (verdicts).
+"""Do two runs give the same answer? Cell by cell (Welch) and claim by claim (verdicts).
 
-The rule: for every cell (protocol, dataset, experiment, scheme, N2) present in both runs, d = mean(rerun) -
-mean(reference) of the test accuracy over seeds, with its Welch 95 % interval (both sides' seed variance). A cell is
-*flagged* when that interval excludes 0, i.e. the reference mean lies outside the rerun's interval widened for
-both sides' seed variance; a cell whose seeds all agree exactly (sd 0 on both sides) is flagged by any difference,
-so a bit-identical rerun passes and a moved number fails. A claim *agrees* when its verdict (claim_verdicts.csv,
-per protocol, claim and dataset) is the same. The comparison passes when no cell is flagged, every claim agrees,
-and neither run has a cell or claim the other lacks.
-Only runs of the same configuration are compared: the provenance configs must be equal except for keys that do
-not change results (IGNORED_KEYS).
+Two kinds of comparison:
+- **rerun** (default): the same config run again (your machine against the reference). The provenance configs must
+  be equal except for keys that do not change results (IGNORED_KEYS); the seeds are the same, so on one CPU a cell
+  agrees exactly and elsewhere within seed noise.
+- **independent** (`independent=True`): two runs of one config on different seeds (the pilot against the
+  confirmatory run). The configs may also differ in which seeds each cell trains (SAMPLE_KEYS) and in the
+  protocols' training settings (PROTOCOL_KEY); a cell is compared only where both runs trained it with the same
+  settings (the runs.csv columns SETTINGS), and is listed as `settings differ` otherwise.
+
+The rule per cell (protocol, dataset, experiment, scheme, N2) present in both runs: d = mean(run) -
+mean(reference) of the test accuracy over seeds (each side its own seeds and seed count), with its Welch 95 %
+interval. A cell is *flagged* when that interval excludes 0; a cell whose seeds all agree exactly (sd 0 on both
+sides) is flagged by any difference, so a bit-identical rerun passes and a moved number fails. Between independent
+runs about 5 % of cells are flagged by chance alone, so `summary` prints that expectation beside the count.
+Per claim (claim_verdicts.csv: protocol, claim, dataset): `agrees` when the verdicts are equal; otherwise
+`contradiction` when one run says holds and the other does not hold, else `power` (the two differ in how decided
+they are: holds in part, inconclusive, at the threshold against a decided verdict). A rerun passes when no cell is
+flagged, every claim agrees and neither run has a cell or claim the other lacks; independent runs pass when no
+claim contradicts the other.
+A run re-decided after it was published (provenance `reanalysis`) is read with the config of that re-decision.
 """
 from __future__ import annotations
 
@@ -18,10 +29,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from .experiments import merge_config
 from .stats import welch_test
 
 CELL = ["protocol", "dataset", "experiment", "scheme", "n2"]
 IGNORED_KEYS = {"name", "device", "threads", "data.dir", "ensemble.strategy"}  # where and how fast, not what
+SAMPLE_KEYS = {"seeds", "design"}  # which seeds each cell trains: may differ between independent runs
+PROTOCOL_KEY = "protocols"  # training settings: independent runs compare the cells whose settings agree
+SETTINGS = ["eigvals", "sizes", "activation", "epochs", "optimizer", "lr", "batch_size"]  # runs.csv columns
+DECIDED = {"holds", "does not hold"}
 
 
 class CompareError(ValueError):
@@ -39,11 +55,19 @@ def _flatten(d: dict, prefix: str = "") -> dict:
     return out
 
 
-def config_differences(a: dict, b: dict) -> list[str]:
-    """Flattened config keys whose values differ (IGNORED_KEYS and their children left out)."""
+def config_differences(a: dict, b: dict, allowed=frozenset()) -> list[str]:
+    """Flattened config keys whose values differ (IGNORED_KEYS, `allowed` and their children left out)."""
     fa, fb = _flatten(a), _flatten(b)
+    skip = IGNORED_KEYS | set(allowed)
     return sorted(k for k in set(fa) | set(fb)
-                  if fa.get(k) != fb.get(k) and not any(k == i or k.startswith(i + ".") for i in IGNORED_KEYS))
+                  if fa.get(k) != fb.get(k) and not any(k == i or k.startswith(i + ".") for i in skip))
+
+
+def run_config(provenance: dict) -> dict:
+    """The config a published run's verdicts come from: its own, updated by a later re-decision's."""
+    config = provenance["config"]
+    again = provenance.get("reanalysis") or {}
+    return merge_config(json.loads(json.dumps(config)), again["config"]) if again.get("config") else config
 
 
 REQUIRED = {"tables/runs.csv": CELL + ["seed", "final_test_accuracy"],
@@ -69,18 +93,37 @@ def _read(directory: Path, name: str) -> pd.DataFrame | dict:
     return table
 
 
-def compare_runs(reference, rerun) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _settings(runs: pd.DataFrame) -> dict:
+    """Per cell, the set of training settings its runs recorded (columns of SETTINGS present in runs.csv)."""
+    cols = [c for c in SETTINGS if c in runs.columns]
+    return {key: set(map(tuple, g[cols].astype(str).values)) for key, g in runs.groupby(CELL)}
+
+
+def claim_status(reference, run) -> str:
+    """agrees / contradiction / power / missing in ... for one claim's two verdicts (see the module docstring)."""
+    if not isinstance(reference, str) or not isinstance(run, str):
+        return "missing in " + ("reference" if not isinstance(reference, str) else "rerun")
+    if reference == run:
+        return "agrees"
+    return "contradiction" if {reference, run} == DECIDED else "power"
+
+
+def compare_runs(reference, rerun, independent: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(cells, claims) tables; raises CompareError when the two cannot be compared."""
     reference, rerun = Path(reference), Path(rerun)
     for d in (reference, rerun):
         if not d.is_dir():
             raise CompareError(f"{d} is not a directory")
-    diff = config_differences(_read(reference, "provenance.json")["config"], _read(rerun, "provenance.json")["config"])
+    allowed = SAMPLE_KEYS | {PROTOCOL_KEY} if independent else set()
+    diff = config_differences(run_config(_read(reference, "provenance.json")),
+                              run_config(_read(rerun, "provenance.json")), allowed)
     if diff:
-        raise CompareError(f"the runs come from different configurations; keys that differ: {', '.join(diff)}")
+        hint = "" if independent else " (two runs on different seeds: --independent)"
+        raise CompareError(f"the runs come from different configurations; keys that differ: {', '.join(diff)}{hint}")
     runs = {side: _read(d, "tables/runs.csv") for side, d in (("reference", reference), ("rerun", rerun))}
     keys = sorted(set(map(tuple, runs["reference"][CELL].values)) | set(map(tuple, runs["rerun"][CELL].values)))
     groups = {side: dict(iter(r.groupby(CELL)["final_test_accuracy"])) for side, r in runs.items()}
+    settings = {side: _settings(r) for side, r in runs.items()}
     rows = []
     for key in keys:
         a, b = groups["reference"].get(key), groups["rerun"].get(key)
@@ -88,37 +131,46 @@ def compare_runs(reference, rerun) -> tuple[pd.DataFrame, pd.DataFrame]:
         if a is None or b is None:
             rows.append({**row, "status": "missing in " + ("reference" if a is None else "rerun")})
             continue
+        row.update({"n_reference": len(a), "n_rerun": len(b), "mean_reference": a.mean(), "mean_rerun": b.mean()})
+        if settings["reference"][key] != settings["rerun"][key]:
+            rows.append({**row, "status": "settings differ"})
+            continue
         lo, hi = welch_test(b, a, 0.0).interval(0.95)
         d = b.mean() - a.mean()
-        if math.isnan(lo):  # fewer than 2 seeds on a side: only equality can be checked
-            flagged = d != 0
-        elif lo == hi:  # no seed variance on either side
+        if math.isnan(lo) or lo == hi:  # fewer than 2 seeds on a side, or no seed variance: only equality counts
             flagged = d != 0
         else:
             flagged = not (lo <= 0 <= hi)
-        rows.append({**row, "n_reference": len(a), "n_rerun": len(b), "mean_reference": a.mean(), "mean_rerun": b.mean(),
-                     "difference": d, "welch_low": lo, "welch_high": hi, "status": "flagged" if flagged else "ok"})
+        rows.append({**row, "difference": d, "welch_low": lo, "welch_high": hi, "status": "flagged" if flagged else "ok"})
     cells = pd.DataFrame(rows)
     verdicts = {side: _read(d, "claim_verdicts.csv").set_index(["protocol", "claim", "dataset"])["verdict"]
                 for side, d in (("reference", reference), ("rerun", rerun))}
     claims = pd.concat(verdicts, axis=1).reset_index()
-    claims["status"] = [("agrees" if r == s else "differs") if isinstance(r, str) and isinstance(s, str)
-                        else "missing in " + ("reference" if not isinstance(r, str) else "rerun")
-                        for r, s in zip(claims["reference"], claims["rerun"])]
+    claims["status"] = [claim_status(r, s) for r, s in zip(claims["reference"], claims["rerun"])]
+    cells.attrs["independent"] = claims.attrs["independent"] = independent
     return cells, claims
 
 
 def summary(cells: pd.DataFrame, claims: pd.DataFrame) -> tuple[bool, str]:
     """(passes, printed summary)."""
-    bad_cells = cells[cells["status"] != "ok"]
-    bad_claims = claims[claims["status"] != "agrees"]
-    lines = [f"cells: {len(cells) - len(bad_cells)} of {len(cells)} ok; claims: {len(claims) - len(bad_claims)} of "
-             f"{len(claims)} agree"]
-    for r in bad_cells.itertuples():
+    independent = cells.attrs.get("independent", False)
+    compared = cells[cells["status"].isin(["ok", "flagged"])]
+    flagged = compared[compared["status"] == "flagged"]
+    counts = claims["status"].value_counts()
+    lines = [f"cells: {len(compared) - len(flagged)} of {len(compared)} compared agree within their Welch 95 % "
+             f"interval" + (f" ({len(flagged)} flagged; about {0.05 * len(compared):.0f} expected by chance between "
+                            "independent runs)" if independent else "")
+             + "".join(f"; {n} {s}" for s, n in cells["status"].value_counts().items() if s not in ("ok", "flagged")),
+             "claims: " + ", ".join(f"{n} {s}" for s, n in counts.items())]
+    for r in cells[cells["status"] != "ok"].itertuples():
+        if r.status == "settings differ":
+            continue
         what = r.status if r.status != "flagged" else (f"flagged: rerun {r.mean_rerun:.4f} vs reference "
                                                         f"{r.mean_reference:.4f}, Welch 95 % [{r.welch_low:+.4f}, "
                                                         f"{r.welch_high:+.4f}]")
         lines.append(f"  {r.protocol} {r.dataset} {r.experiment} {r.scheme} N2={r.n2}: {what}")
-    for r in bad_claims.itertuples():
+    for r in claims[claims["status"] != "agrees"].itertuples():
         lines.append(f"  {r.protocol} {r.claim} {r.dataset}: reference {r.reference}, rerun {r.rerun} ({r.status})")
-    return bad_cells.empty and bad_claims.empty, "\n".join(lines)
+    if independent:
+        return not (claims["status"] == "contradiction").any(), "\n".join(lines)
+    return bool((cells["status"] == "ok").all() and (claims["status"] == "agrees").all()), "\n".join(lines)

@@ -96,3 +96,43 @@ def test_a_malformed_runs_table_is_one_line_and_exit_2(tmp_path, capsys, corrupt
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(table) in err and message in err and "Traceback" not in err
     assert not (run / "compare.csv").exists()
+
+
+def test_independent_runs_compare_with_different_seeds_and_settings(tmp_path, capsys):
+    """Pilot against confirmatory: other seeds and seed counts are fine, a cell trained with other settings is left
+    out (listed), a verdict that flips holds <-> does not hold is a contradiction, a less decided one is power."""
+    ref = make_run(tmp_path / "ref")
+    run = make_run(tmp_path / "run", shift=0.5, config={**CONFIG, "seeds": [7], "design": "plan.yaml",
+                                                        "protocols": {"paper": {"epochs": 1, "lr": 0.1}}})
+    runs = pd.read_csv(run / "tables" / "runs.csv")
+    extra = runs[runs["seed"] < 3].assign(seed=lambda r: r["seed"] + 100)  # a larger sample on one side
+    pd.concat([runs, extra]).assign(lr=lambda r: np.where(r["scheme"] == "direct-full", 0.1, 0.03)).to_csv(
+        run / "tables" / "runs.csv", index=False)
+    ref_runs = pd.read_csv(ref / "tables" / "runs.csv").assign(lr=0.03)
+    ref_runs.to_csv(ref / "tables" / "runs.csv", index=False)
+    assert main(["compare", str(ref), str(run)]) == 2  # a rerun needs the same config
+    assert "--independent" in capsys.readouterr().err
+    assert main(["compare", "--independent", str(ref), str(run)]) == 0
+    cells, claims = compare_runs(ref, run, independent=True)
+    by = cells.set_index("scheme")
+    assert by.loc["spectral-eigvals", "status"] == "ok" and by.loc["spectral-eigvals", "n_rerun"] == 8
+    assert by.loc["direct-full", "status"] == "settings differ"
+    pd.DataFrame([{"protocol": "paper", "claim": "C1", "dataset": "all", "verdict": "does not hold"}]).to_csv(
+        run / "claim_verdicts.csv", index=False)
+    assert main(["compare", "--independent", str(ref), str(run)]) == 1
+    assert "(contradiction)" in capsys.readouterr().out
+    pd.DataFrame([{"protocol": "paper", "claim": "C1", "dataset": "all", "verdict": "holds in part"}]).to_csv(
+        run / "claim_verdicts.csv", index=False)
+    assert main(["compare", "--independent", str(ref), str(run)]) == 0
+    assert "(power)" in capsys.readouterr().out
+
+
+def test_a_re_decided_run_is_read_with_its_re_decision_config(tmp_path):
+    ref = make_run(tmp_path / "ref", config={**CONFIG, "claims": {"delta": 0.01}})
+    run = make_run(tmp_path / "run")
+    with pytest.raises(Exception, match="claims.delta"):
+        compare_runs(ref, run)
+    prov = json.loads((run / "provenance.json").read_text())
+    (run / "provenance.json").write_text(json.dumps({**prov, "reanalysis": {"config": {"claims": {"delta": 0.01}}}}))
+    cells, _ = compare_runs(ref, run)
+    assert set(cells["status"]) == {"ok"}
