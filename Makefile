@@ -11,7 +11,7 @@ DATA := resources/data
 MAKEDIR := $(dir $(abspath $(firstword $(MAKEFILE_LIST))))
 DATA_STAMPS := $(DATA)/mnist/.verified $(DATA)/fashion-mnist/.verified
 
-.PHONY: setup data test test-cluster reproduce quick smoke sensitivity tune compare publish lint bench bench-micro clean
+.PHONY: setup data test test-cluster reproduce quick smoke sensitivity tune compare publish lint bench bench-micro gpu-wheels gpu-run clean
 
 setup: $(BIN)/.installed data
 
@@ -88,6 +88,22 @@ bench: setup
 
 bench-micro: setup
 	$(BIN)/python benchmarks/bench.py
+
+# A lent GPU machine has PyTorch but no package index. Here: `make gpu-wheels` puts the other packages the training
+# path needs into wheels/ (git-ignored); carry wheels/ and resources/data/mnist there and run `make gpu-run`: it
+# installs them with --no-index, trains every cell of config/quick.yaml on the GPU (batched and sequential) and
+# writes the wall times to output/gpu/gpu_check.txt.
+WHEELS := wheels
+GPU_PACKAGES := tqdm PyYAML
+
+gpu-wheels: $(BIN)/.installed
+	$(BIN)/pip download --quiet --only-binary=:all: --dest $(WHEELS) \
+	    $$($(BIN)/python -c "from importlib.metadata import version; print(*(f'{p}=={version(p)}' for p in '$(GPU_PACKAGES)'.split()))")
+
+gpu-run:
+	$(PYTHON) -c "import tqdm, yaml" 2>/dev/null || $(PYTHON) -m pip install --quiet --no-index --find-links $(WHEELS) $(GPU_PACKAGES)
+	@mkdir -p output/gpu
+	set -o pipefail; SPECTRAL_DATA_DIR=$(DATA) $(PYTHON) benchmarks/gpu_check.py 2>&1 | tee output/gpu/gpu_check.txt
 
 # Your runs and Snakemake's state; never results/ (the committed reference).
 clean:
