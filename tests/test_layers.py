@@ -120,3 +120,24 @@ def test_restricted_subset_depends_on_seed():
     assert not torch.equal(RestrictedLinear(30, 10, 40, seed=1).mask, RestrictedLinear(30, 10, 40, seed=2).mask)
     with pytest.raises(ValueError, match="n_trainable must lie in"):
         RestrictedLinear(3, 2, 7, seed=0)
+
+
+@pytest.mark.parametrize("shape", [(), (3,)])  # one layer, and a stack of 3 seeds
+@pytest.mark.parametrize("flags", [(False, True, True), (True, True, True), (True, False, False), (False, False, True)])
+def test_spectral_weight_backward_is_bit_identical_to_autograd(shape, flags):
+    """The hand-written backward gives autograd's gradients exactly (not approximately) for every trainable subset."""
+    from spectral.layers import spectral_weight
+    g = torch.Generator().manual_seed(0)
+    vecs, vin, vout = (torch.rand(*shape, *dims, generator=g) for dims in ((40, 30), (30,), (40,)))
+    grad = torch.randn(*shape, 40, 30, generator=g)
+    mine = [t.clone().requires_grad_(f) for t, f in zip((vecs, vin, vout), flags)]
+    ref = [t.clone().requires_grad_(f) for t, f in zip((vecs, vin, vout), flags)]
+    w = spectral_weight(*mine)
+    w_ref = ref[0] * (ref[1][..., None, :] - ref[2][..., :, None])
+    assert torch.equal(w, w_ref)
+    w.backward(grad)
+    w_ref.backward(grad)
+    for a, b, f in zip(mine, ref, flags):
+        assert (a.grad is None) == (not f)
+        if f:
+            assert torch.equal(a.grad, b.grad)
