@@ -11,7 +11,7 @@ DATA := resources/data
 MAKEDIR := $(dir $(abspath $(firstword $(MAKEFILE_LIST))))
 DATA_STAMPS := $(DATA)/mnist/.verified $(DATA)/fashion-mnist/.verified
 
-.PHONY: setup data test test-cluster reproduce quick smoke sensitivity tune compare publish lint bench bench-micro gpu-wheels gpu-run clean
+.PHONY: setup data test test-cluster reproduce quick smoke sensitivity tune compare publish lint bench bench-micro gpu-wheels gpu-run report-check clean
 
 setup: $(BIN)/.installed data
 
@@ -81,6 +81,13 @@ endif
 
 tune:
 	$(MAKE) reproduce TARGET=tune
+
+# Does the published report's landing page show the verdict table? Headless Chromium (Debian's, installed with apt
+# where make runs as root) renders results/<name>/report.html; the screenshot goes to output/<name>/report.png.
+report-check: setup
+	@command -v chromium >/dev/null || { [[ $$(id -u) == 0 ]] && apt-get install -y -qq chromium >/dev/null; }
+	@mkdir -p output/$(NAME)
+	$(BIN)/python tools/check_report.py results/$(NAME)/report.html --screenshot output/$(NAME)/report.png
 
 # Every speed figure, including the quick config timed three ways (about 50 min on 2 cores); bench-micro skips that.
 bench: setup

@@ -132,3 +132,29 @@ def claims_markdown(cells: pd.DataFrame, verdicts: pd.DataFrame, robust: pd.Data
                          f"{_fmt(r.mdd80, False)} | {_fmt(r.seeds_needed, False)} | **{r.verdict}**{flag} |")
         lines.append("")
     return "\n".join(lines)
+
+
+DATASET_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "all": "overall"}
+
+
+def verdict_text(row) -> str:
+    """'holds in part (10/17, 1 at threshold, 1 fail)': cells that hold after Holm of the claim's cells, then the rest."""
+    counts = f"{row.cells_hold}/{row.cells}" + (f", {row.cells_at_threshold} at threshold" if row.cells_at_threshold
+                                                 else "") + (f", {row.cells_fail} fail" if row.cells_fail else "")
+    return f"{row.verdict} ({counts})"
+
+
+def verdict_table(verdicts: pd.DataFrame, cells: pd.DataFrame, protocol: str, datasets) -> pd.DataFrame:
+    """The answer at a glance: per claim of `protocol` (C5 and C6 under their own protocols) its statement, its
+    verdict per dataset and overall, and its robustness across the sensitivity grid's protocols."""
+    robust = {r.claim: "yes" if r.robust else f"no: {r.moved} moved, {r.reversed} reversed of {r.cells} cells"
+              for r in robustness(cells, protocol).itertuples()}
+    columns = [DATASET_NAMES.get(d, d) for d in list(datasets) + ["all"]]
+    own = verdicts["claim"].str.startswith(("C5", "C6"))  # tested under their own protocols
+    rows = []
+    for claim, g in verdicts[(verdicts["protocol"] == protocol) | own].groupby("claim", sort=False):
+        by = {DATASET_NAMES.get(r.dataset, r.dataset): verdict_text(r) for r in g.itertuples()}
+        rows.append({"claim": claim, "statement": CLAIM_TEXT.get(claim_base(claim), "").rstrip("."),
+                     **{c: by.get(c, "–") for c in columns}, "robust": robust.get(claim, "–")})
+    return pd.DataFrame(rows, columns=["claim", "statement", *columns, "robust"])
+

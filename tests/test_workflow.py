@@ -312,3 +312,16 @@ def test_a_seed_plan_missing_a_cell_stops_before_any_job(tmp_path):
                           cwd=work, capture_output=True, text=True)
     output = done.stdout + done.stderr
     assert done.returncode != 0 and "has no seeds for 1 training cells" in output, output[-2000:]
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Chromium (Debian: apt-get install chromium)")
+def test_report_landing_page_shows_the_verdicts(smoke, tmp_path):
+    """Rendered in headless Chromium, report.html's landing page holds the verdict table; without it the check fails."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    from check_report import main as check_report
+    work, _, _ = smoke
+    report = work / "output" / "smoke" / "report.html"
+    assert check_report([str(report), "--screenshot", str(tmp_path / "report.png")]) == 0
+    broken = tmp_path / "broken.html"
+    broken.write_text(report.read_text().replace("verdicts", "verdictz"))
+    assert check_report([str(broken)]) == 1

@@ -196,7 +196,8 @@ def get_claim_protocols():
 
 def get_final_output():
     outputs = get_tables() + get_figures() + [f"{OUT}/claims.csv", f"{OUT}/claims.md", f"{OUT}/claim_verdicts.csv",
-                                              f"{OUT}/provenance.json", f"{OUT}/figures/README.md"]
+                                              f"{OUT}/provenance.json", f"{OUT}/figures/README.md",
+                                              f"{OUT}/report/verdicts.csv"]
     return outputs + (get_sensitivity_outputs() if SENSITIVITY["enabled"] else [])
 
 

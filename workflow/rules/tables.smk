@@ -126,6 +126,27 @@ rule claims:
         "../scripts/claims.py"
 
 
+rule verdict_table:
+    input:
+        verdicts=f"{OUT}/claim_verdicts.csv",
+        claims=f"{OUT}/claims.csv",
+    output:
+        f"{OUT}/report/verdicts.csv",
+    params:
+        protocol=config["run_protocols"][0],
+        datasets=config["datasets"],
+    log:
+        "logs/verdict_table.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../scripts/verdict_table.py"
+
+
 rule provenance:
     input:
         records=get_run_records(),
