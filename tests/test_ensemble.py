@@ -21,10 +21,11 @@ def test_batched_members_equal_single_runs(scheme, sizes, activation, eigvals):
     vec = train_cell(cfg, [0, 5, 9], "batched", quiet=True)
     for (ra, fa, ia), (rb, fb, ib) in zip(seq, vec):
         assert ra["seed"] == rb["seed"] and rb["strategy"]["name"] == "batched"
-        for key in fa:  # Adam divides by sqrt(v): an input pixel that is almost never on (image border) has a tiny v,
-            # so its eigenvalue's update amplifies the rounding difference of bmm against mm (seen: 1.1e-4 after 2
-            # epochs); a member mixed up with another differs by about 1e-2
-            np.testing.assert_allclose(fa[key], fb[key], rtol=1e-4, atol=3e-4)
+        for key in fa:  # batched and single matmuls round differently, and training carries a last-bit difference
+            # on: single eigenvalues of a relu network moved up to 1.2e-3 apart after 2 epochs of Adam (1 % of |lambda|),
+            # run to run. So each array as a whole: within 1 % of its norm; another seed's member is ~100 % away
+            a, b = fa[key].astype(float), fb[key].astype(float)  # (masks are boolean)
+            assert np.linalg.norm(a - b) <= 1e-2 * np.linalg.norm(a), key
         for key in ia:
             np.testing.assert_array_equal(ia[key], ib[key])
         for ha, hb in zip(ra["history"], rb["history"]):
