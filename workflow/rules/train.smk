@@ -2,11 +2,13 @@
 # wildcard `cell` is the cell's path (common.smk: cell_path). A rule's outputs are fixed by its wildcards, so each
 # distinct seed list (one for a plain config, a few under a seed plan) has its own rule, constrained to its cells.
 
-for _seeds, _cells in get_seed_groups().items():
+SEED_GROUPS = get_seed_groups()
+
+for _seeds, _cells in SEED_GROUPS.items():
 
     rule:
         name:
-            f"train_cell_{len(_seeds)}_seeds" if len(get_seed_groups()) > 1 else "train_cell"
+            f"train_cell_{len(_seeds)}_seeds" if len(SEED_GROUPS) > 1 else "train_cell"
         input:
             lambda wildcards: f"resources/data/{parse_cell(wildcards.cell)[1]}/sources.json",
         output:
@@ -16,6 +18,7 @@ for _seeds, _cells in get_seed_groups().items():
             cell="|".join(re.escape(c) for c in _cells),
         params:
             settings=get_train_settings,
+            cell=lambda wildcards: parse_cell(wildcards.cell),
             seeds=list(_seeds),
             strategy=config["ensemble"]["strategy"],
         log:

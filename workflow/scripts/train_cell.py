@@ -9,8 +9,8 @@ sys.stderr = open(snakemake.log[0], "w")
 torch.set_num_threads(snakemake.threads)
 settings = dict(snakemake.params.settings)
 cfg = TrainConfig(**settings)  # data come from resources/data (the fetch_data rule's cache) or data.dir
-protocol, _, experiment, _, n2 = snakemake.wildcards.cell.split("/")
-cell = {"protocol": protocol, "experiment": experiment, "n2": int(n2[1:])}
+protocol, _, experiment, _, n2 = snakemake.params.cell  # common.smk's parse_cell of the cell wildcard
+cell = {"protocol": protocol, "experiment": experiment, "n2": n2}
 results = train_cell(cfg, snakemake.params.seeds, snakemake.params.strategy, quiet=True)
 for (record, final, initial), json_path, npz_path in zip(results, snakemake.output.records, snakemake.output.arrays):
     record["cell"] = cell
