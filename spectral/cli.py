@@ -18,7 +18,8 @@ from . import data as data_mod
 from .compare import CompareError, compare_runs, summary
 from .publish import PublishError, publish, update_readme
 from .models import ACTIVATIONS, EIGVALS, SCHEMES
-from .train import OPTIMIZERS, STRATEGIES, TrainConfig, WriteError, save_run, train_cell
+from .records import WriteError, save_run
+from .train import OPTIMIZERS, STRATEGIES, TrainConfig, train_cell
 
 
 DESIGN_FILE = Path("config/design.yaml")

@@ -25,7 +25,7 @@ import pandas as pd
 
 from .claims_report import DATASET_NAMES, verdict_table
 from .compare import CELL
-from .train import WriteError
+from .records import WriteError
 
 TABLES_ONLY = ("tables", "sensitivity", "claims.csv", "claims.md", "claim_verdicts.csv", "provenance.json")
 PUBLISHED = TABLES_ONLY + ("figures", "tune", "report.html")

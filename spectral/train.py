@@ -22,19 +22,15 @@ Implementation choices:
   (`MAX_HIDDEN`): per-seed batch orders gather S input batches, which costs more than it saves once layers are
   wide; a shared order reads each batch once. torch.func's stack_module_state + vmap was measured first and lost
   (1.17x at N2 = 10, 0.95x at N2 = 100 over sequential), so it is not used.
-- A record is written atomically: JSON + npz go to temporary names and are renamed into place.
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
-import os
 import platform
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -42,10 +38,11 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import data as data_mod
-from .layers import RestrictedLinear, SpectralInit, SpectralLinear
+from .layers import SpectralInit
 from .models import (ACTIVATIONS, DEFAULT_EIGVALS, EIGVALS, EVAL_CHUNK, SCHEMES, Stacked, build_model, check_sizes,
-                     count_trainable, linear_layers, retract)
+                     count_trainable, retract)
 from .provenance import code_commit
+from .records import snapshot
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamax": torch.optim.Adamax, "sgd": torch.optim.SGD}
 FUSED = {"adam"}  # optimizers run with fused=True (see the module docstring)
@@ -309,47 +306,3 @@ def make_record(cfg, seed, model, data, history, final_train, n_train, wall, str
     if cfg.activation == "identity" and len(cfg.sizes) > 2:
         record["retracted_test_accuracy"] = evaluate(retract(model), data.x_test, data.y_test)[1]
     return record
-
-
-def snapshot(model: nn.Module) -> dict[str, np.ndarray]:
-    """Each layer's direct-space weight and, for spectral layers, eigenvalues and eigenvectors, as numpy."""
-    def to_numpy(t: torch.Tensor) -> np.ndarray:
-        return t.detach().cpu().numpy().copy()  # a copy: never a view of a live parameter
-
-    arrays = {}
-    for k, layer in enumerate(linear_layers(model)):
-        arrays[f"layer{k}.weight"] = to_numpy(layer.weight)
-        if isinstance(layer, SpectralLinear):
-            for name in ("eigvals_in", "eigvals_out", "eigvecs"):
-                arrays[f"layer{k}.{name}"] = to_numpy(getattr(layer, name))
-        if isinstance(layer, RestrictedLinear):
-            arrays[f"layer{k}.mask"] = to_numpy(layer.mask)
-    return arrays
-
-
-class WriteError(OSError):
-    """A run record could not be written; nothing partial was left behind."""
-
-
-def save_run(record: dict, final: dict, initial: dict, json_path, npz_path) -> None:
-    """Write the JSON record and the npz (final arrays, initial ones prefixed `init.`), atomically.
-
-    Both go to temporary names first and are renamed into place only when both are complete; on any OSError
-    (e.g. ENOSPC) the temporary files are removed and WriteError names the path that failed.
-    """
-    json_path, npz_path = Path(json_path), Path(npz_path)
-    tmp_npz = npz_path.with_name(npz_path.name + ".tmp.npz")
-    tmp_json = json_path.with_name(json_path.name + ".tmp")
-    target = npz_path
-    try:
-        for path in (json_path, npz_path):
-            path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(tmp_npz, **final, **{f"init.{k}": v for k, v in initial.items() if k.endswith((".eigvals_in", ".eigvals_out", ".weight"))})
-        target = json_path
-        tmp_json.write_text(json.dumps(record, indent=1))
-        os.replace(tmp_npz, npz_path)
-        os.replace(tmp_json, json_path)
-    except OSError as err:
-        for tmp in (tmp_npz, tmp_json):
-            tmp.unlink(missing_ok=True)
-        raise WriteError(err.errno, f"cannot write {target} ({err.strerror or err})") from None

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from spectral.models import SCHEMES, build_model
-from spectral.train import TrainConfig, epoch_batches, save_run, snapshot, split_indices, train_single
+from spectral.records import save_run, snapshot
+from spectral.train import TrainConfig, epoch_batches, split_indices, train_single
 
 SMALL = dict(train_subset=6000, test_subset=2000, epochs=1, batch_size=100)
 

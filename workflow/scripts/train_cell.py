@@ -3,7 +3,8 @@ import sys
 import torch
 
 from spectral.train import train_cell
-from spectral.train import TrainConfig, save_run
+from spectral.records import save_run
+from spectral.train import TrainConfig
 
 sys.stderr = open(snakemake.log[0], "w")
 torch.set_num_threads(snakemake.threads)
