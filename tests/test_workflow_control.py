@@ -1,0 +1,133 @@
+"""Workflow control without a full run: lint, config validation, resuming after kill -9, the lock shared with a
+plain snakemake, and seed plans (dry runs)."""
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from spectral.experiments import merge_config
+from workflow_copy import ROOT, SNAKEMAKE, copy_workflow
+
+pytestmark = pytest.mark.workflow
+
+
+def test_lint_is_clean():
+    done = subprocess.run([SNAKEMAKE, "--lint", "--configfile", "config/smoke.yaml"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0 and "Congratulations" in done.stdout + done.stderr, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("overlay,message", [
+    ({"seeds": "zero"}, "seeds"), ({"schemes": ["spectral-magic"]}, "spectral-magic"),
+    ({"unknown_key": 1}, "unknown_key"), ({"threads": 0}, "threads")])
+def test_bad_config_stops_before_any_job(overlay, message, tmp_path):
+    """Schema validation names the offending key and no job runs."""
+    work = copy_workflow(tmp_path)
+    (work / "bad.yaml").write_text(yaml.safe_dump(overlay))
+    done = subprocess.run([SNAKEMAKE, "-n", "--cores", "1", "--configfile", "config/smoke.yaml", "bad.yaml"], cwd=work,
+                          capture_output=True, text=True)
+    output = done.stdout + done.stderr  # snakemake prints the validation error on stdout under -n
+    assert done.returncode != 0 and message in output, output[-2000:]
+    assert not (work / "output" / "smoke").exists()
+
+
+def test_reproduce_resumes_after_kill_9(tmp_path):
+    """A run killed with SIGKILL leaves Snakemake's lock; `make reproduce` removes it and finishes the run."""
+    import os
+    import signal
+    import time
+    work = copy_workflow(tmp_path)
+    (work / "data.yaml").write_text(yaml.safe_dump({"data": {"dir": str(ROOT / "resources" / "data"),
+                                                             "train_subset": 500, "test_subset": 200}}))
+    target = "output/smoke/runs/paper/mnist/perceptron/direct-full/n0/seed1.json"
+    args = [SNAKEMAKE, target, "--cores", "1", "--configfile", "config/smoke.yaml", "data.yaml"]
+    proc = subprocess.Popen(args, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while not list((work / ".snakemake" / "locks").glob("*")) and time.time() < deadline:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    stale = subprocess.run(args, cwd=work, capture_output=True, text=True)
+    assert stale.returncode != 0 and "LockException" in stale.stdout + stale.stderr
+    done = subprocess.run(["make", "-f", str(ROOT / "Makefile"), "-o", "setup", "reproduce", f"VENV={ROOT / '.venv'}",
+                           "CORES=1", "CONFIG=config/smoke.yaml data.yaml", f"TARGET={target}"], cwd=work,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    resumed = json.loads((work / target).read_text())
+    (tmp_path / "clean").mkdir()
+    clean = copy_workflow(tmp_path / "clean")
+    shutil.copy(work / "data.yaml", clean / "data.yaml")
+    assert subprocess.run(args, cwd=clean, capture_output=True).returncode == 0
+    uninterrupted = json.loads((clean / target).read_text())
+    assert resumed["seed"] == 1 and resumed["history"] == [  # bit-identical but for the timings
+        {**h, "seconds": r["seconds"]} for h, r in zip(uninterrupted["history"], resumed["history"])]
+
+
+def test_reproduce_leaves_a_plain_snakemakes_lock_alone(tmp_path):
+    """A `snakemake` started without make in the same directory keeps its lock: make reproduce exits 76 and unlocks
+    nothing; once it is gone, the check passes."""
+    import time
+    work = copy_workflow(tmp_path)
+    fake = work / "bin" / "snakemake"  # stands in for a running plain snakemake: the name is what is checked
+    fake.parent.mkdir()
+    fake.write_text("import time\ntime.sleep(60)\n")
+    lock = work / ".snakemake" / "locks" / "0.input.lock"
+    lock.parent.mkdir(parents=True)
+    lock.write_text("held")
+    proc = subprocess.Popen([sys.executable, str(fake)], cwd=work)
+    try:
+        time.sleep(0.5)
+        checker = [sys.executable, str(ROOT / "tools" / "snakemake_running.py"), str(work)]
+        assert subprocess.run(checker, capture_output=True, text=True).stdout.strip() == str(proc.pid)
+        done = subprocess.run(["make", "-f", str(ROOT / "Makefile"), "-o", "setup", "reproduce",
+                               f"VENV={ROOT / '.venv'}", "CONFIG=config/smoke.yaml"], cwd=work, capture_output=True,
+                              text=True)
+        assert done.returncode == 2 and "a snakemake started outside make is running" in done.stderr
+        assert lock.read_text() == "held"
+    finally:
+        proc.kill()
+        proc.wait()
+    assert subprocess.run(checker).returncode == 1
+
+
+def _smoke_design(work: Path, drop_last: bool = False) -> list[tuple]:
+    """A seed plan for the smoke config in work/plan.yaml: 3 seeds for the first training cell, 2 for the others,
+    seed values from 100; returns the cells in plan order."""
+    from spectral.experiments import config_cells
+    cfg = merge_config(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()),
+                       yaml.safe_load((ROOT / "config" / "smoke.yaml").read_text()))
+    cells = sorted({c for part in config_cells(cfg).values() for c in part})
+    keys = ("protocol", "dataset", "experiment", "scheme", "n2")
+    plan = [dict(zip(keys, c), seeds=3 if k == 0 else 2) for k, c in enumerate(cells[:-1] if drop_last else cells)]
+    (work / "plan.yaml").write_text(yaml.safe_dump({"first_seed": 100, "cells": plan}))
+    (work / "overlay.yaml").write_text(yaml.safe_dump({"design": "plan.yaml"}))
+    return cells
+
+
+def test_a_seed_plan_gives_each_cell_its_own_seeds(tmp_path):
+    """Under `design`, every training job writes exactly its cell's planned seeds, and nothing reads config seeds."""
+    work = copy_workflow(tmp_path)
+    cells = _smoke_design(work)
+    done = subprocess.run([SNAKEMAKE, "-n", "--cores", "1", "--configfile", "config/smoke.yaml", "overlay.yaml"],
+                          cwd=work, capture_output=True, text=True)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-2000:]
+    planned = {"/".join(map(str, c[:4])) + f"/n{c[4]}": [100, 101, 102] if k == 0 else [100, 101]
+               for k, c in enumerate(cells)}
+    written = {}
+    for path in re.findall(r"output/smoke/runs/(\S+?)/seed(\d+)\.json", done.stdout):
+        written.setdefault(path[0], set()).add(int(path[1]))
+    assert {k: sorted(v) for k, v in written.items()} == planned
+    assert "train_cell_3_seeds" in done.stdout and "train_cell_2_seeds" in done.stdout
+
+
+def test_a_seed_plan_missing_a_cell_stops_before_any_job(tmp_path):
+    work = copy_workflow(tmp_path)
+    _smoke_design(work, drop_last=True)
+    done = subprocess.run([SNAKEMAKE, "-n", "--cores", "1", "--configfile", "config/smoke.yaml", "overlay.yaml"],
+                          cwd=work, capture_output=True, text=True)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0 and "has no seeds for 1 training cells" in output, output[-2000:]
