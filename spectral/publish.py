@@ -211,7 +211,7 @@ def results_section(results, link_prefix: str = "") -> str:
              "|---" * (len(datasets) + 2) + "|"]
     for r in table.to_dict("records"):
         label = f"**{r['claim']}** " + r["statement"].replace("|", "\\|")
-        robust = r["robust"] if r["robust"] in ("yes", "–") else "**no**" + r["robust"][2:]
+        robust = r["robust"].replace("no", "**no**", 1) if r["robust"].startswith("no:") else r["robust"]  # bold a no
         lines.append(f"| {label} | " + " | ".join(r[DATASET_NAMES.get(d, d)] for d in datasets) + f" | {robust} |")
     lines.append("")
     for fig, caption in MAIN_FIGURES.items():
