@@ -15,7 +15,7 @@ import pandas as pd
 import torch
 
 from . import data as data_mod
-from .compare import CompareError, compare_runs, summary
+from .compare import CompareError, compare_runs, markdown, summary
 from .publish import PublishError, publish, update_readme
 from .models import ACTIVATIONS, EIGVALS, SCHEMES
 from .records import WriteError, save_run
@@ -76,6 +76,7 @@ def build_parser() -> Parser:
     c.add_argument("reference", type=Path, help="a published results/<name> or output/<name> directory")
     c.add_argument("run", type=Path, help="the rerun's output/<name> directory")
     c.add_argument("--out", type=Path, default=None, help="CSV of the cell comparison (default: RUN/compare.csv)")
+    c.add_argument("--markdown", type=Path, default=None, help="also write the comparison as a Markdown page here")
     c.add_argument("--independent", action="store_true", help="two runs of one config on different seeds (pilot "
                    "against confirmatory): seeds, the seed plan and training settings may differ; cells trained with "
                    "other settings are listed, not compared; exit 1 only when a claim's verdicts contradict")
@@ -149,6 +150,10 @@ def run_compare(args) -> int:
     tmp = out.with_name(out.name + ".tmp")
     table.to_csv(tmp, index=False)
     os.replace(tmp, out)
+    if args.markdown:
+        tmp = args.markdown.with_name(args.markdown.name + ".tmp")
+        tmp.write_text(markdown(cells, claims, str(args.reference), str(args.run)))
+        os.replace(tmp, args.markdown)
     ok, text = summary(cells, claims)
     print(text)
     if args.independent:

@@ -9,7 +9,8 @@ Two kinds of comparison:
   protocols' training settings (PROTOCOL_KEY); a cell is compared only where both runs trained it with the same
   settings (the runs.csv columns SETTINGS), and is listed as `settings differ` otherwise.
 
-The rule per cell (protocol, dataset, experiment, scheme, N2) present in both runs: d = mean(run) -
+The rule per cell (protocol, dataset, experiment, scheme, N2; the main grid's and the sensitivity grid's) present in
+both runs: d = mean(run) -
 mean(reference) of the test accuracy over seeds (each side its own seeds and seed count), with its Welch 95 %
 interval. A cell is *flagged* when that interval excludes 0; a cell whose seeds all agree exactly (sd 0 on both
 sides) is flagged by any difference, so a bit-identical rerun passes and a moved number fails. Between independent
@@ -20,6 +21,7 @@ they are: holds in part, inconclusive, at the threshold against a decided verdic
 flagged, every claim agrees and neither run has a cell or claim the other lacks; independent runs pass when no
 claim contradicts the other.
 A run re-decided after it was published (provenance `reanalysis`) is read with the config of that re-decision.
+`markdown` renders both tables as a Markdown page (`compare --markdown`), the published pilot-against-confirmatory page.
 """
 from __future__ import annotations
 
@@ -70,7 +72,8 @@ def run_config(provenance: dict) -> dict:
     return merge_config(json.loads(json.dumps(config)), again["config"]) if again.get("config") else config
 
 
-REQUIRED = {"tables/runs.csv": CELL + ["seed", "final_test_accuracy"],
+RUNS = ("tables/runs.csv", "sensitivity/runs.csv")  # the main grid's runs, then the sensitivity grid's
+REQUIRED = {**{name: CELL + ["seed", "final_test_accuracy"] for name in RUNS},
             "claim_verdicts.csv": ["protocol", "claim", "dataset", "verdict"]}
 
 
@@ -88,9 +91,16 @@ def _read(directory: Path, name: str) -> pd.DataFrame | dict:
     missing = [c for c in REQUIRED.get(name, []) if c not in table.columns]
     if missing:
         raise CompareError(f"{path} is malformed: it lacks the columns {', '.join(missing)}")
-    if name == "tables/runs.csv" and not pd.api.types.is_numeric_dtype(table["final_test_accuracy"]):
+    if name in RUNS and not pd.api.types.is_numeric_dtype(table["final_test_accuracy"]):
         raise CompareError(f"{path} is malformed: final_test_accuracy holds non-numbers")
     return table
+
+
+def _runs(directory: Path) -> pd.DataFrame:
+    """Every run of the main grid and, where the run has one, of the sensitivity grid (its reference protocol's cells
+    are main-grid cells too: each run is kept once)."""
+    tables = [_read(directory, name) for name in RUNS if name == RUNS[0] or (directory / name).is_file()]
+    return pd.concat(tables, ignore_index=True).drop_duplicates(CELL + ["seed"])
 
 
 def _settings(runs: pd.DataFrame) -> dict:
@@ -120,7 +130,7 @@ def compare_runs(reference, rerun, independent: bool = False) -> tuple[pd.DataFr
     if diff:
         hint = "" if independent else " (two runs on different seeds: --independent)"
         raise CompareError(f"the runs come from different configurations; keys that differ: {', '.join(diff)}{hint}")
-    runs = {side: _read(d, "tables/runs.csv") for side, d in (("reference", reference), ("rerun", rerun))}
+    runs = {side: _runs(d) for side, d in (("reference", reference), ("rerun", rerun))}
     keys = sorted(set(map(tuple, runs["reference"][CELL].values)) | set(map(tuple, runs["rerun"][CELL].values)))
     groups = {side: dict(iter(r.groupby(CELL)["final_test_accuracy"])) for side, r in runs.items()}
     settings = {side: _settings(r) for side, r in runs.items()}
@@ -174,3 +184,32 @@ def summary(cells: pd.DataFrame, claims: pd.DataFrame) -> tuple[bool, str]:
     if independent:
         return not (claims["status"] == "contradiction").any(), "\n".join(lines)
     return bool((cells["status"] == "ok").all() and (claims["status"] == "agrees").all()), "\n".join(lines)
+
+
+def _md_table(frame: pd.DataFrame) -> list[str]:
+    rows = [" | ".join(str(v).replace("|", "\\|") for v in r) for r in frame.itertuples(index=False)]
+    return ["| " + " | ".join(frame.columns) + " |", "|---" * len(frame.columns) + "|"] + [f"| {r} |" for r in rows]
+
+
+def markdown(cells: pd.DataFrame, claims: pd.DataFrame, reference: str, run: str) -> str:
+    """The comparison as a Markdown page: the summary, the cells per protocol and experiment (compared, flagged,
+    settings differ, missing), every flagged cell with its interval, and every claim's two verdicts with its status."""
+    _, text = summary(cells, claims)
+    status = cells["status"].where(~cells["status"].str.startswith("missing"), "missing")
+    counts = pd.crosstab([cells["protocol"], cells["experiment"]], status).reindex(
+        columns=["ok", "flagged", "settings differ", "missing"], fill_value=0).reset_index()
+    counts.columns = ["protocol", "experiment", "agree", "flagged", "settings differ", "missing"]
+    flagged = cells[cells["status"] == "flagged"]
+    flagged = pd.DataFrame({**{k: flagged[k] for k in CELL}, "seeds": [f"{a} / {b}" for a, b in zip(
+        flagged["n_reference"], flagged["n_rerun"])], "mean": [f"{a:.4f} / {b:.4f}" for a, b in zip(
+        flagged["mean_reference"], flagged["mean_rerun"])], "difference": flagged["difference"].map("{:+.4f}".format),
+        "Welch 95 %": [f"[{lo:+.4f}, {hi:+.4f}]" for lo, hi in zip(flagged["welch_low"], flagged["welch_high"])]})
+    verdicts = claims.rename(columns={"reference": reference, "rerun": run})
+    lines = [f"# `{run}` against `{reference}`", "", "Written by `python -m spectral compare"
+             + (" --independent" if cells.attrs.get("independent") else "") + f" {reference} {run} --markdown ...` "
+             "(the rule: docs/compare.md).", "", "```", text, "```", "",
+             "## Cells per protocol and experiment", "", *_md_table(counts), "",
+             f"## Flagged cells ({len(flagged)}): seeds and means are `{reference}` / `{run}`", ""]
+    lines += _md_table(flagged) if len(flagged) else ["none"]
+    lines += ["", "## Claims", "", *_md_table(verdicts), ""]
+    return "\n".join(lines)

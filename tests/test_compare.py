@@ -32,6 +32,16 @@ def make_run(path, shift=None, verdict="holds", config=CONFIG):
     return path
 
 
+def add_sensitivity(path, shift: float = 0.0):
+    """A sensitivity/runs.csv: the main grid's cells (the reference protocol's, shared) and the same cells under
+    protocol per-layer, whose spectral-eigvals accuracies move by `shift`."""
+    runs = pd.read_csv(path / "tables" / "runs.csv")
+    other = runs.assign(protocol="per-layer")
+    other.loc[other["scheme"] == "spectral-eigvals", "final_test_accuracy"] += shift
+    (path / "sensitivity").mkdir()
+    pd.concat([runs, other]).to_csv(path / "sensitivity" / "runs.csv", index=False)
+
+
 def test_a_run_agrees_with_itself(tmp_path, capsys):
     run = make_run(tmp_path / "a")
     assert main(["compare", str(run), str(run), "--out", str(tmp_path / "c.csv")]) == 0
@@ -48,6 +58,31 @@ def test_small_noise_passes_and_a_5sd_shift_is_flagged(tmp_path, capsys):
     assert "spectral-eigvals N2=0: flagged" in out and "DIFFERENT" in out
     cells, _ = compare_runs(ref, tmp_path / "far")
     assert cells.set_index("scheme").loc["direct-full", "status"] == "ok"
+
+
+def test_the_sensitivity_grids_cells_are_compared_once(tmp_path, capsys):
+    """The sensitivity grid's own cells are compared too, and its copy of the main grid's cells is not counted twice."""
+    ref, run = make_run(tmp_path / "ref"), make_run(tmp_path / "run")
+    add_sensitivity(ref)
+    add_sensitivity(run)
+    cells, _ = compare_runs(ref, run)
+    assert len(cells) == 4 and set(cells["status"]) == {"ok"}
+    moved = make_run(tmp_path / "moved")
+    add_sensitivity(moved, shift=0.05)
+    assert main(["compare", str(ref), str(moved)]) == 1
+    assert "per-layer mnist perceptron spectral-eigvals N2=0: flagged" in capsys.readouterr().out
+
+
+def test_the_markdown_page_shows_cells_flags_and_claims(tmp_path):
+    ref, run = make_run(tmp_path / "ref"), make_run(tmp_path / "run", shift=5, verdict="does not hold")
+    page = tmp_path / "page.md"
+    assert main(["compare", "--independent", str(ref), str(run), "--markdown", str(page)]) == 1
+    text = page.read_text()
+    assert "| paper | perceptron | 1 | 1 | 0 | 0 |" in text  # direct-full agrees, spectral-eigvals is flagged
+    assert "## Flagged cells (1)" in text and "| paper | mnist | perceptron | spectral-eigvals | 0 | 5 / 5 |" in text
+    assert "| paper | C1 | all | holds | does not hold | contradiction |" in text
+    assert main(["compare", "--independent", str(ref), str(ref), "--markdown", str(page)]) == 0
+    assert "## Flagged cells (0)" in page.read_text() and "| agrees |" in page.read_text()
 
 
 def test_a_flipped_verdict_fails(tmp_path, capsys):
@@ -87,10 +122,13 @@ def test_missing_directory_is_refused(tmp_path, capsys):
     (lambda text: text.replace("final_test_accuracy", "accuracy"), "lacks the columns final_test_accuracy"),
     (lambda text: text.replace(text.splitlines()[1].split(",")[-1], "oops", 1), "non-numbers"),
 ])
-def test_a_malformed_runs_table_is_one_line_and_exit_2(tmp_path, capsys, corrupt, message):
+@pytest.mark.parametrize("name", ["tables/runs.csv", "sensitivity/runs.csv"])
+def test_a_malformed_runs_table_is_one_line_and_exit_2(tmp_path, capsys, corrupt, message, name):
     """A garbage line, a missing column or a non-number in RUN's runs.csv: exit 2 and one line naming the file."""
     ref, run = make_run(tmp_path / "ref"), make_run(tmp_path / "run")
-    table = run / "tables" / "runs.csv"
+    for d in (ref, run):
+        add_sensitivity(d)
+    table = run / name
     table.write_text(corrupt(table.read_text()))
     assert main(["compare", str(ref), str(run)]) == 2
     err = capsys.readouterr().err
