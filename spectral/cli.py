@@ -15,7 +15,7 @@ import pandas as pd
 import torch
 
 from . import data as data_mod
-from .compare import CompareError, compare_runs, markdown, summary
+from .compare import CompareError, compare_runs, markdown, markdown_table, summary
 from .publish import PublishError, publish, update_readme
 from .models import ACTIVATIONS, EIGVALS, SCHEMES
 from .records import WriteError, save_run
@@ -80,6 +80,11 @@ def build_parser() -> Parser:
     c.add_argument("--independent", action="store_true", help="two runs of one config on different seeds (pilot "
                    "against confirmatory): seeds, the seed plan and training settings may differ; cells trained with "
                    "other settings are listed, not compared; exit 1 only when a claim's verdicts contradict")
+    ct = sub.add_parser("compare-tuning", help="does a fresh tuning (its grid.csv) reproduce the committed picks? "
+                        "exit 0 every pick the same, 1 one differs, 2 not comparable")
+    ct.add_argument("committed", type=Path, help="the committed grid, e.g. config/tuned/paper.csv")
+    ct.add_argument("fresh", type=Path, help="a fresh tuning's grid, e.g. output/paper/tune/paper/grid.csv")
+    ct.add_argument("--markdown", type=Path, default=None, help="also write the table as a Markdown page here")
     pub = sub.add_parser("publish", help="copy a finished run's tables, claims, figures, report, provenance and run "
                          "records (never arrays) from OUTPUT to RESULTS")
     pub.add_argument("output", type=Path)
@@ -194,6 +199,35 @@ def run_design(args) -> None:
     print(design_mod.describe(yaml.safe_load(args.file.read_text())))
 
 
+def run_compare_tuning(args) -> int:
+    from .tune import PICK, compare_picks
+    grids = []
+    for path in (args.committed, args.fresh):
+        try:
+            grid = pd.read_csv(path)
+        except (OSError, ValueError, pd.errors.ParserError, UnicodeDecodeError) as err:
+            raise CompareError(f"{path} cannot be read as a tuning grid: {str(err).splitlines()[0]}") from None
+        missing = [c for c in PICK + ["lr", "val_accuracy", "chosen"] if c not in grid.columns]
+        if missing:
+            raise CompareError(f"{path} is not a tuning grid: it lacks the columns {', '.join(missing)}")
+        grids.append(grid)
+    table = compare_picks(*grids)
+    counts = table["status"].value_counts()
+    text = (f"{counts.get('same', 0)} of {len(table)} picks reproduce"
+            + (f"; {counts.get('differs', 0)} differ (the committed rate scores up to {table['cost_pp'].max():.2f} pp "
+               "below the fresh pick on the fresh grid)" if counts.get("differs", 0) else "")
+            + (f"; {counts['missing']} missing on one side" if counts.get("missing", 0) else ""))
+    shown = table.round({"val_accuracy_committed": 4, "val_accuracy_fresh": 4, "cost_pp": 2})
+    print(text + "\n" + "\n".join(markdown_table(shown)))
+    if args.markdown:
+        tmp = args.markdown.with_name(args.markdown.name + ".tmp")
+        tmp.write_text(f"# Tuning `{args.fresh}` against `{args.committed}`\n\nWritten by `python -m spectral "
+                       f"compare-tuning {args.committed} {args.fresh}`. {text}.\n\n" + "\n".join(markdown_table(shown))
+                       + "\n")
+        os.replace(tmp, args.markdown)
+    return 0 if counts.get("same", 0) == len(table) else 1
+
+
 def main(argv=None) -> int:
     try:
         args = build_parser().parse_args(argv)
@@ -201,6 +235,8 @@ def main(argv=None) -> int:
             run_train(args)
         elif args.command == "compare":
             return run_compare(args)
+        elif args.command == "compare-tuning":
+            return run_compare_tuning(args)
         elif args.command == "design":
             run_design(args)
         elif args.command == "publish":

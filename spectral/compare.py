@@ -186,7 +186,7 @@ def summary(cells: pd.DataFrame, claims: pd.DataFrame) -> tuple[bool, str]:
     return bool((cells["status"] == "ok").all() and (claims["status"] == "agrees").all()), "\n".join(lines)
 
 
-def _md_table(frame: pd.DataFrame) -> list[str]:
+def markdown_table(frame: pd.DataFrame) -> list[str]:
     rows = [" | ".join(str(v).replace("|", "\\|") for v in r) for r in frame.itertuples(index=False)]
     return ["| " + " | ".join(frame.columns) + " |", "|---" * len(frame.columns) + "|"] + [f"| {r} |" for r in rows]
 
@@ -208,8 +208,8 @@ def markdown(cells: pd.DataFrame, claims: pd.DataFrame, reference: str, run: str
     lines = [f"# `{run}` against `{reference}`", "", "Written by `python -m spectral compare"
              + (" --independent" if cells.attrs.get("independent") else "") + f" {reference} {run} --markdown ...` "
              "(the rule: docs/compare.md).", "", "```", text, "```", "",
-             "## Cells per protocol and experiment", "", *_md_table(counts), "",
+             "## Cells per protocol and experiment", "", *markdown_table(counts), "",
              f"## Flagged cells ({len(flagged)}): seeds and means are `{reference}` / `{run}`", ""]
-    lines += _md_table(flagged) if len(flagged) else ["none"]
-    lines += ["", "## Claims", "", *_md_table(verdicts), ""]
+    lines += markdown_table(flagged) if len(flagged) else ["none"]
+    lines += ["", "## Claims", "", *markdown_table(verdicts), ""]
     return "\n".join(lines)

@@ -6,17 +6,20 @@ For each dataset, family ("linear": the perceptron; "telescopic": 784 -> n2 -> 1
 validation accuracy over seeds. While the best rate sits at an end of the grid, the grid is extended by one x3 step
 on that side (at most `max_extensions` per side); a pick still at an end is reported as "edge", else "interior".
 The overlay sets `protocols.<name>.lr` keys "scheme/family/dataset".
+`compare_picks` says whether a fresh tuning reproduces committed picks, and what a differing pick costs.
 """
 from __future__ import annotations
 
 import time
 
+import numpy as np
 import pandas as pd
 
 from .train import train_cell
 from .experiments import FAMILY_EXPERIMENT, cell_config
 
 STEP = 3.0  # grid extension factor
+PICK = ["protocol", "dataset", "family", "scheme"]  # one learning rate is chosen per these
 
 
 def score(protocol: dict, dataset, experiment, n2, scheme, lr, epochs, seeds, validation_fraction, device, data):
@@ -71,3 +74,23 @@ def tune_learning_rates(name: str, protocol: dict, schemes, datasets, lrs, epoch
                         row["status"] = status
     grid = pd.DataFrame(rows)
     return grid, {"protocols": {name: {"lr": picks}}}
+
+
+def compare_picks(committed: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame:
+    """Per pick (PICK keys of either grid): the committed and the fresh rate, whether they are the same (within 0.1 %,
+    the grid's rates are written to 3 digits), each grid's validation accuracy at its own pick, and `cost_pp`: how
+    far below the fresh pick the committed rate scores on the fresh grid (percentage points; 0 when the picks agree,
+    NaN when the fresh grid did not try the committed rate). A pick missing on one side has status `missing`."""
+    picks = {side: g[g["chosen"].astype(str) == "True"].set_index(PICK)[["lr", "val_accuracy"]]
+             for side, g in (("committed", committed), ("fresh", fresh))}
+    table = picks["committed"].merge(picks["fresh"], how="outer", left_index=True, right_index=True,
+                                     suffixes=("_committed", "_fresh"))
+    same = np.isclose(table["lr_committed"], table["lr_fresh"], rtol=1e-3)
+    fresh = fresh.set_index(PICK)
+    at_committed = [fresh.loc[[key]].loc[lambda g, lr=lr: np.isclose(g["lr"], lr, rtol=1e-3), "val_accuracy"].max()
+                    if key in fresh.index and not np.isnan(lr) else np.nan
+                    for key, lr in zip(table.index, table["lr_committed"])]
+    table["cost_pp"] = 100 * (table["val_accuracy_fresh"] - np.array(at_committed, dtype=float))
+    table["status"] = np.where(table[["lr_committed", "lr_fresh"]].isna().any(axis=1), "missing",
+                               np.where(same, "same", "differs"))
+    return table.reset_index()
