@@ -147,18 +147,21 @@ def run_train(args) -> None:
               f"{record['wall_time_s']:.1f} s -> {args.out / f'seed{seed}.json'}")
 
 
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to a temporary name beside `path` and rename it into place: never a half-written file."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
 def run_compare(args) -> int:
     cells, claims = compare_runs(args.reference, args.run, independent=args.independent)
     out = args.out or args.run / "compare.csv"
     table = pd.concat([cells.assign(kind="cell"), claims.rename(columns={"reference": "verdict_reference",
                                                                          "rerun": "verdict_rerun"}).assign(kind="claim")])
-    tmp = out.with_name(out.name + ".tmp")
-    table.to_csv(tmp, index=False)
-    os.replace(tmp, out)
+    write_atomic(out, table.to_csv(index=False))
     if args.markdown:
-        tmp = args.markdown.with_name(args.markdown.name + ".tmp")
-        tmp.write_text(markdown(cells, claims, str(args.reference), str(args.run)))
-        os.replace(tmp, args.markdown)
+        write_atomic(args.markdown, markdown(cells, claims, str(args.reference), str(args.run)))
     ok, text = summary(cells, claims)
     print(text)
     if args.independent:
@@ -190,10 +193,8 @@ def run_design(args) -> None:
         header = ("# The declared seed plan of the confirmatory run: written by `python -m spectral design --from-pilot "
                   f"{args.from_pilot}`\n# before any of its runs existed; `python -m spectral design` prints it. Rule: "
                   "spectral/design.py. Per claim cell: " + str(power_csv) + ".\n")
-        for path, text in ((power_csv, None), (args.file, header + yaml.safe_dump(design, sort_keys=False, width=120))):
-            tmp = path.with_name(path.name + ".tmp")
-            table.to_csv(tmp, index=False) if text is None else tmp.write_text(text)
-            os.replace(tmp, path)
+        write_atomic(power_csv, table.to_csv(index=False))
+        write_atomic(args.file, header + yaml.safe_dump(design, sort_keys=False, width=120))
     if not args.file.is_file():
         raise UsageError(f"{args.file} does not exist: write it with --from-pilot results/<name>")
     print(design_mod.describe(yaml.safe_load(args.file.read_text())))
@@ -220,11 +221,9 @@ def run_compare_tuning(args) -> int:
     shown = table.round({"val_accuracy_committed": 4, "val_accuracy_fresh": 4, "cost_pp": 2})
     print(text + "\n" + "\n".join(markdown_table(shown)))
     if args.markdown:
-        tmp = args.markdown.with_name(args.markdown.name + ".tmp")
-        tmp.write_text(f"# Tuning `{args.fresh}` against `{args.committed}`\n\nWritten by `python -m spectral "
-                       f"compare-tuning {args.committed} {args.fresh}`. {text}.\n\n" + "\n".join(markdown_table(shown))
-                       + "\n")
-        os.replace(tmp, args.markdown)
+        write_atomic(args.markdown, f"# Tuning `{args.fresh}` against `{args.committed}`\n\nWritten by `python -m "
+                     f"spectral compare-tuning {args.committed} {args.fresh}`. {text}.\n\n"
+                     + "\n".join(markdown_table(shown)) + "\n")
     return 0 if counts.get("same", 0) == len(table) else 1
 
 
