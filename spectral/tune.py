@@ -77,20 +77,20 @@ def tune_learning_rates(name: str, protocol: dict, schemes, datasets, lrs, epoch
 
 
 def compare_picks(committed: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame:
-    """Per pick (PICK keys of either grid): the committed and the fresh rate, whether they are the same (within 0.1 %,
-    the grid's rates are written to 3 digits), each grid's validation accuracy at its own pick, and `cost_pp`: how
-    far below the fresh pick the committed rate scores on the fresh grid (percentage points; 0 when the picks agree,
-    NaN when the fresh grid did not try the committed rate). A pick missing on one side has status `missing`."""
-    picks = {side: g[g["chosen"].astype(str) == "True"].set_index(PICK)[["lr", "val_accuracy"]]
-             for side, g in (("committed", committed), ("fresh", fresh))}
-    table = picks["committed"].merge(picks["fresh"], how="outer", left_index=True, right_index=True,
-                                     suffixes=("_committed", "_fresh"))
-    same = np.isclose(table["lr_committed"], table["lr_fresh"], rtol=1e-3)
-    fresh = fresh.set_index(PICK)
-    at_committed = [fresh.loc[[key]].loc[lambda g, lr=lr: np.isclose(g["lr"], lr, rtol=1e-3), "val_accuracy"].max()
-                    if key in fresh.index and not np.isnan(lr) else np.nan
-                    for key, lr in zip(table.index, table["lr_committed"])]
-    table["cost_pp"] = 100 * (table["val_accuracy_fresh"] - np.array(at_committed, dtype=float))
+    """Per pick (PICK keys of either grid): the committed and the fresh rate, whether they are the same (to 3
+    significant digits, as the grid writes its rates), each grid's validation accuracy at its own pick, and `cost_pp`:
+    how far below the fresh pick the committed rate scores on the fresh grid (percentage points; 0 when the picks
+    agree, NaN when the fresh grid did not try the committed rate). A pick missing on one side has status `missing`."""
+    def rates(grid):  # the grid with its rates to 3 significant digits
+        return grid.assign(lr=[float(f"{lr:.3g}") for lr in grid["lr"]])
+
+    committed, fresh = rates(committed), rates(fresh)
+    picks = [g[g["chosen"].astype(str) == "True"][PICK + ["lr", "val_accuracy"]] for g in (committed, fresh)]
+    table = picks[0].merge(picks[1], how="outer", on=PICK, suffixes=("_committed", "_fresh"))
+    at_committed = table[PICK + ["lr_committed"]].merge(
+        fresh.rename(columns={"lr": "lr_committed"}).groupby(PICK + ["lr_committed"], as_index=False)["val_accuracy"]
+        .max(), how="left", on=PICK + ["lr_committed"])["val_accuracy"]
+    table["cost_pp"] = 100 * (table["val_accuracy_fresh"] - at_committed)
     table["status"] = np.where(table[["lr_committed", "lr_fresh"]].isna().any(axis=1), "missing",
-                               np.where(same, "same", "differs"))
-    return table.reset_index()
+                               np.where(table["lr_committed"] == table["lr_fresh"], "same", "differs"))
+    return table
