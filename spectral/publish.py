@@ -2,7 +2,8 @@
 
 - `publish` copies a run's published outputs (PUBLISHED: tables, claims, figures, report, provenance, and every
   run's JSON record; never the npz arrays) from `output/<name>/` to `results/<name>/`, adds `tables/job_times.csv`
-  (every benchmarked job: seconds and end time) and writes `README.md` there (commit, config, machine, wall time,
+  (every benchmarked training job: seconds and end time) and `tables/tune_times.csv` (the learning-rate tuning's
+  jobs, if the run tuned) and writes `README.md` there (commit, config, machine, wall time,
   size, how to regenerate). It builds the new directory beside the old one and swaps it in only when complete.
 - `results_section` renders the top-level README's "Results" section from a published directory: the claim-level
   verdicts, the robustness of each claim across protocols, the two main figures and the links; `update_readme`
@@ -61,6 +62,18 @@ def job_times(output) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=JOB_KEYS + ["seconds", "cpu_seconds", "max_rss_mb", "end"])
 
 
+def tune_times(output) -> pd.DataFrame:
+    """One row per learning-rate tuning job of `output` (benchmarks/tune/<protocol>.tsv): the protocol whose rates
+    were tuned, seconds, CPU seconds, peak RSS and end time. Empty when the run did not tune."""
+    rows = []
+    for tsv in sorted((Path(output) / "benchmarks" / "tune").glob("*.tsv")):
+        bench = pd.read_csv(tsv, sep="\t").iloc[-1]
+        end = dt.datetime.fromtimestamp(tsv.stat().st_mtime, dt.timezone.utc)
+        rows.append({"protocol": tsv.stem, "seconds": float(bench["s"]), "cpu_seconds": float(bench["cpu_time"]),
+                     "max_rss_mb": float(bench["max_rss"]), "end": end.isoformat(timespec="seconds")})
+    return pd.DataFrame(rows, columns=["protocol", "seconds", "cpu_seconds", "max_rss_mb", "end"])
+
+
 def sessions(times: pd.DataFrame, gap_s: float = SESSION_GAP_S) -> list[dict]:
     """Busy spans of the jobs: start, end and busy seconds (union of job intervals) of each working session."""
     ends = pd.to_datetime(times["end"], utc=True)
@@ -106,7 +119,14 @@ def commit_text(prov: dict) -> str:
     return f"{tables} wrote the tables; **the runs come from more than one commit** (runs per commit: {runs})"
 
 
-def results_readme(results: Path, times: pd.DataFrame, size_mb: float, n_files: int) -> str:
+def tune_time_text(tune: pd.DataFrame) -> str:
+    """One line: the learning-rate tuning's jobs, their time, and that they ran beside the training jobs."""
+    return (f"{len(tune)} job{'s' * (len(tune) > 1)} ({', '.join(tune['protocol'])}), {hours(tune['seconds'].sum())}, "
+            "beside the training jobs (`tables/tune_times.csv`)")
+
+
+def results_readme(results: Path, times: pd.DataFrame, size_mb: float, n_files: int,
+                   tune: pd.DataFrame | None = None) -> str:
     prov = json.loads((results / "provenance.json").read_text())
     name = prov["config"]["name"]
     by_n2 = times.groupby("n2")["seconds"].agg(jobs="count", total="sum") if not times.empty else pd.DataFrame()
@@ -123,6 +143,7 @@ def results_readme(results: Path, times: pd.DataFrame, size_mb: float, n_files: 
         f"{', '.join(map(str, prov['threads']))}; Python {prov['python']}, {packages} |",
         f"| runs | {prov['n_runs']} trained models (`runs/…/seed<S>.json`; the npz arrays are not published) |",
         f"| wall time | {wall_time_text(times)} |",
+        *([f"| learning-rate tuning | {tune_time_text(tune)} |"] if tune is not None and not tune.empty else []),
         f"| size | {n_files} files, {size_mb:.1f} MB |", "",
         "Verdicts: `claims.md` (claim level first, then every cell), `claim_verdicts.csv`, `claims.csv`; figures with "
         "captions: `report.html`; every job's time: `tables/job_times.csv`.", "",
@@ -144,7 +165,7 @@ def results_readme(results: Path, times: pd.DataFrame, size_mb: float, n_files: 
 
 def publish(output, results, tables_only: bool = False) -> list[Path]:
     """Copy a finished run's published outputs to `results`: PUBLISHED, every run's JSON record (never arrays),
-    tables/job_times.csv and README.md; with `tables_only` just TABLES_ONLY (the CI smoke reference)."""
+    tables/job_times.csv, tables/tune_times.csv (if it tuned) and README.md; with `tables_only` just TABLES_ONLY (the CI smoke reference)."""
     output, results = Path(output), Path(results)
     if not (output / "provenance.json").is_file():
         raise PublishError(f"{output} has no provenance.json: finish the run before publishing it")
@@ -176,9 +197,12 @@ def _build(output: Path, tmp: Path, tables_only: bool) -> None:
             shutil.copy2(record, dest)
         times = job_times(output)
         times.to_csv(tmp / "tables" / "job_times.csv", index=False)
+        tune = tune_times(output)
+        if not tune.empty:
+            tune.to_csv(tmp / "tables" / "tune_times.csv", index=False)
         files = [p for p in tmp.rglob("*") if p.is_file()]
         size_mb = sum(p.stat().st_size for p in files) / 1e6
-        (tmp / "README.md").write_text(results_readme(tmp, times, size_mb, len(files) + 1))
+        (tmp / "README.md").write_text(results_readme(tmp, times, size_mb, len(files) + 1, tune))
 
 
 def short_commit(commit: str | None) -> str:

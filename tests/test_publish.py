@@ -93,6 +93,14 @@ def test_publish_copies_results_but_never_arrays_and_writes_its_readme(tmp_path)
     readme = (tmp_path / "results" / "demo" / "README.md").read_text()
     assert "`0123456789abcdef`" in readme and "5.0 min of training jobs busy in 2 sessions" in readme
     assert "2 jobs, 5.0 min summed" in readme and f"{len(files)} files" in readme
+    assert "tables/tune_times.csv" not in names and "learning-rate tuning" not in readme  # this run did not tune
+    bench(out / "benchmarks" / "tune" / "paper.tsv", 5400.0, T0 + 7200)
+    publish(out, tmp_path / "results" / "demo")
+    tuned = pd.read_csv(tmp_path / "results" / "demo" / "tables" / "tune_times.csv")
+    assert tuned[["protocol", "seconds"]].values.tolist() == [["paper", 5400.0]]
+    readme = (tmp_path / "results" / "demo" / "README.md").read_text()
+    assert "| learning-rate tuning | 1 job (paper), 1 h 30 min, beside the training jobs" in readme
+    assert "2 jobs, 5.0 min summed" in readme  # the tuning job is not a training job
     lean = {str(f.relative_to(tmp_path / "lean")) for f in publish(out, tmp_path / "lean", tables_only=True)}
     assert "claims.md" in lean and "tables/runs.csv" in lean and not any(n.startswith("runs/") for n in lean)
     (out / "provenance.json").unlink()
