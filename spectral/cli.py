@@ -201,7 +201,7 @@ def run_design(args) -> None:
 
 
 def run_compare_tuning(args) -> int:
-    from .tune import PICK, compare_picks
+    from .tune import PICK, compare_picks, grid_moves
     grids = []
     for path in (args.committed, args.fresh):
         try:
@@ -218,6 +218,12 @@ def run_compare_tuning(args) -> int:
             + (f"; {counts.get('differs', 0)} differ (the committed rate scores up to {table['cost_pp'].max():.2f} pp "
                "below the fresh pick on the fresh grid)" if counts.get("differs", 0) else "")
             + (f"; {counts['missing']} missing on one side" if counts.get("missing", 0) else ""))
+    moves = grid_moves(*grids)
+    if not moves.empty:
+        far = moves.loc[moves["moved_pp"].abs().idxmax()]
+        text += (f". Grid points both searches tried: {(moves['moved_pp'] == 0).sum()} of {len(moves)} scored the "
+                 f"same; the largest move is {far['moved_pp']:+.2f} pp ({', '.join(far[PICK[1:]])}, lr {far['lr']:g}, "
+                 f"where the committed pick is {table.set_index(PICK).loc[tuple(far[PICK]), 'lr_committed']:g})")
     shown = table.round({"val_accuracy_committed": 4, "val_accuracy_fresh": 4, "cost_pp": 2})
     print(text + "\n" + "\n".join(markdown_table(shown)))
     if args.markdown:

@@ -6,7 +6,8 @@ For each dataset, family ("linear": the perceptron; "telescopic": 784 -> n2 -> 1
 validation accuracy over seeds. While the best rate sits at an end of the grid, the grid is extended by one x3 step
 on that side (at most `max_extensions` per side); a pick still at an end is reported as "edge", else "interior".
 The overlay sets `protocols.<name>.lr` keys "scheme/family/dataset".
-`compare_picks` says whether a fresh tuning reproduces committed picks, and what a differing pick costs.
+`compare_picks` says whether a fresh tuning reproduces committed picks, and what a differing pick costs;
+`grid_moves` how far every grid point's score moved.
 """
 from __future__ import annotations
 
@@ -76,15 +77,17 @@ def tune_learning_rates(name: str, protocol: dict, schemes, datasets, lrs, epoch
     return grid, {"protocols": {name: {"lr": picks}}}
 
 
+def _rates(grid: pd.DataFrame) -> pd.DataFrame:
+    """The grid with its rates to 3 significant digits, as tune_learning_rates writes them."""
+    return grid.assign(lr=[float(f"{lr:.3g}") for lr in grid["lr"]])
+
+
 def compare_picks(committed: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame:
     """Per pick (PICK keys of either grid): the committed and the fresh rate, whether they are the same (to 3
     significant digits, as the grid writes its rates), each grid's validation accuracy at its own pick, and `cost_pp`:
     how far below the fresh pick the committed rate scores on the fresh grid (percentage points; 0 when the picks
     agree, NaN when the fresh grid did not try the committed rate). A pick missing on one side has status `missing`."""
-    def rates(grid):  # the grid with its rates to 3 significant digits
-        return grid.assign(lr=[float(f"{lr:.3g}") for lr in grid["lr"]])
-
-    committed, fresh = rates(committed), rates(fresh)
+    committed, fresh = _rates(committed), _rates(fresh)
     picks = [g[g["chosen"].astype(str) == "True"][PICK + ["lr", "val_accuracy"]] for g in (committed, fresh)]
     table = picks[0].merge(picks[1], how="outer", on=PICK, suffixes=("_committed", "_fresh"))
     at_committed = table[PICK + ["lr_committed"]].merge(
@@ -94,3 +97,12 @@ def compare_picks(committed: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame:
     table["status"] = np.where(table[["lr_committed", "lr_fresh"]].isna().any(axis=1), "missing",
                                np.where(table["lr_committed"] == table["lr_fresh"], "same", "differs"))
     return table
+
+
+def grid_moves(committed: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame:
+    """Every grid point (PICK keys and rate) both grids tried, with both validation accuracies and `moved_pp`: the
+    fresh minus the committed score in percentage points (0 when the search reproduced that point exactly)."""
+    keys = PICK + ["lr"]
+    points = _rates(committed)[keys + ["val_accuracy"]].merge(_rates(fresh)[keys + ["val_accuracy"]], on=keys,
+                                                                suffixes=("_committed", "_fresh"))
+    return points.assign(moved_pp=100 * (points["val_accuracy_fresh"] - points["val_accuracy_committed"]))

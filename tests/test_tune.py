@@ -1,10 +1,10 @@
-"""Tests for `compare_picks` and `python -m spectral compare-tuning`: does a fresh tuning reproduce the picks?"""
+"""Tests for `compare_picks`, `grid_moves` and `python -m spectral compare-tuning`: does a fresh tuning reproduce the picks?"""
 import math
 
 import pandas as pd
 
 from spectral.cli import main
-from spectral.tune import compare_picks
+from spectral.tune import compare_picks, grid_moves
 
 
 def grid(scores: dict) -> pd.DataFrame:
@@ -19,7 +19,7 @@ def test_the_same_picks_reproduce(tmp_path, capsys):
     committed = grid({0.01: 0.80, 0.03: 0.85, 0.1: 0.82})
     committed.to_csv(tmp_path / "a.csv", index=False)
     assert main(["compare-tuning", str(tmp_path / "a.csv"), str(tmp_path / "a.csv")]) == 0
-    assert "1 of 1 picks reproduce" in capsys.readouterr().out
+    assert "1 of 1 picks reproduce. Grid points both searches tried: 3 of 3 scored the same" in capsys.readouterr().out
 
 
 def test_a_moved_pick_differs_and_costs_what_the_fresh_grid_says(tmp_path, capsys):
@@ -31,7 +31,11 @@ def test_a_moved_pick_differs_and_costs_what_the_fresh_grid_says(tmp_path, capsy
     fresh.to_csv(tmp_path / "b.csv", index=False)
     page = tmp_path / "page.md"
     assert main(["compare-tuning", str(tmp_path / "a.csv"), str(tmp_path / "b.csv"), "--markdown", str(page)]) == 1
-    assert "0 of 1 picks reproduce; 1 differ" in capsys.readouterr().out and "| differs |" in page.read_text()
+    out = capsys.readouterr().out
+    assert "0 of 1 picks reproduce; 1 differ" in out and "| differs |" in page.read_text()
+    assert ("1 of 3 scored the same; the largest move is +2.50 pp (mnist, linear, spectral-eigvals, lr 0.1, where the "
+            "committed pick is 0.03)") in out
+    assert grid_moves(committed, fresh)["moved_pp"].round(6).tolist() == [0.0, -1.0, 2.5]
     untried = compare_picks(committed, grid({0.1: 0.845, 0.3: 0.80})).iloc[0]
     assert untried["status"] == "differs" and math.isnan(untried["cost_pp"])
     missing = compare_picks(committed, grid({0.1: 0.845}).assign(dataset="fashion-mnist"))
