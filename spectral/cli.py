@@ -201,7 +201,7 @@ def run_design(args) -> None:
 
 
 def run_compare_tuning(args) -> int:
-    from .tune import PICK, compare_picks, grid_moves
+    from .tune import PICK, compare_picks, grid_moves, tuning_summary
     grids = []
     for path in (args.committed, args.fresh):
         try:
@@ -213,24 +213,14 @@ def run_compare_tuning(args) -> int:
             raise CompareError(f"{path} is not a tuning grid: it lacks the columns {', '.join(missing)}")
         grids.append(grid)
     table = compare_picks(*grids)
-    counts = table["status"].value_counts()
-    text = (f"{counts.get('same', 0)} of {len(table)} picks reproduce"
-            + (f"; {counts.get('differs', 0)} differ (the committed rate scores up to {table['cost_pp'].max():.2f} pp "
-               "below the fresh pick on the fresh grid)" if counts.get("differs", 0) else "")
-            + (f"; {counts['missing']} missing on one side" if counts.get("missing", 0) else ""))
-    moves = grid_moves(*grids)
-    if not moves.empty:
-        far = moves.loc[moves["moved_pp"].abs().idxmax()]
-        text += (f". Grid points both searches tried: {(moves['moved_pp'] == 0).sum()} of {len(moves)} scored the "
-                 f"same; the largest move is {far['moved_pp']:+.2f} pp ({', '.join(far[PICK[1:]])}, lr {far['lr']:g}, "
-                 f"where the committed pick is {table.set_index(PICK).loc[tuple(far[PICK]), 'lr_committed']:g})")
+    ok, text = tuning_summary(table, grid_moves(*grids))
     shown = table.round({"val_accuracy_committed": 4, "val_accuracy_fresh": 4, "cost_pp": 2})
     print(text + "\n" + "\n".join(markdown_table(shown)))
     if args.markdown:
         write_atomic(args.markdown, f"# Tuning `{args.fresh}` against `{args.committed}`\n\nWritten by `python -m "
                      f"spectral compare-tuning {args.committed} {args.fresh}`. {text}.\n\n"
                      + "\n".join(markdown_table(shown)) + "\n")
-    return 0 if counts.get("same", 0) == len(table) else 1
+    return 0 if ok else 1
 
 
 def main(argv=None) -> int:

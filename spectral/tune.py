@@ -7,7 +7,7 @@ validation accuracy over seeds. While the best rate sits at an end of the grid, 
 on that side (at most `max_extensions` per side); a pick still at an end is reported as "edge", else "interior".
 The overlay sets `protocols.<name>.lr` keys "scheme/family/dataset".
 `compare_picks` says whether a fresh tuning reproduces committed picks, and what a differing pick costs;
-`grid_moves` how far every grid point's score moved.
+`grid_moves` how far every grid point's score moved; `tuning_summary` says both in one paragraph.
 """
 from __future__ import annotations
 
@@ -106,3 +106,18 @@ def grid_moves(committed: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame:
     points = _rates(committed)[keys + ["val_accuracy"]].merge(_rates(fresh)[keys + ["val_accuracy"]], on=keys,
                                                                 suffixes=("_committed", "_fresh"))
     return points.assign(moved_pp=100 * (points["val_accuracy_fresh"] - points["val_accuracy_committed"]))
+
+
+def tuning_summary(picks: pd.DataFrame, moves: pd.DataFrame) -> tuple[bool, str]:
+    """(every pick the same, one paragraph): the picks of `compare_picks` and the grid points of `grid_moves`."""
+    counts = picks["status"].value_counts()
+    text = (f"{counts.get('same', 0)} of {len(picks)} picks reproduce"
+            + (f"; {counts.get('differs', 0)} differ (the committed rate scores up to {picks['cost_pp'].max():.2f} pp "
+               "below the fresh pick on the fresh grid)" if counts.get("differs", 0) else "")
+            + (f"; {counts['missing']} missing on one side" if counts.get("missing", 0) else ""))
+    if not moves.empty:
+        far = moves.loc[moves["moved_pp"].abs().idxmax()]
+        text += (f". Grid points both searches tried: {(moves['moved_pp'] == 0).sum()} of {len(moves)} scored the "
+                 f"same; the largest move is {far['moved_pp']:+.2f} pp ({', '.join(far[PICK[1:]])}, lr {far['lr']:g}, "
+                 f"where the committed pick is {picks.set_index(PICK).loc[tuple(far[PICK]), 'lr_committed']:g})")
+    return counts.get("same", 0) == len(picks), text
