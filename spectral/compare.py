@@ -14,7 +14,8 @@ both runs: d = mean(run) -
 mean(reference) of the test accuracy over seeds (each side its own seeds and seed count), with its Welch 95 %
 interval. A cell is *flagged* when that interval excludes 0; a cell whose seeds all agree exactly (sd 0 on both
 sides) is flagged by any difference, so a bit-identical rerun passes and a moved number fails. Between independent
-runs about 5 % of cells are flagged by chance alone, so `summary` prints that expectation beside the count.
+runs about 5 % of cells are flagged by chance alone, so `summary` prints that expectation and its binomial 95 %
+range beside the count.
 Per claim (claim_verdicts.csv: protocol, claim, dataset): `agrees` when the verdicts are equal; otherwise
 `contradiction` when one run says holds and the other does not hold, else `power` (the two differ in how decided
 they are: holds in part, inconclusive, at the threshold against a decided verdict). A rerun passes when no cell is
@@ -30,6 +31,7 @@ import math
 from pathlib import Path
 
 import pandas as pd
+from scipy import stats
 
 from .experiments import merge_config
 from .stats import welch_test
@@ -161,6 +163,13 @@ def compare_runs(reference, rerun, independent: bool = False) -> tuple[pd.DataFr
     return cells, claims
 
 
+def chance(n: int) -> str:
+    """How many of n cells two independent runs flag by chance alone: each cell's Welch 95 % interval misses the true
+    difference 0 with probability 0.05, so the count is Binomial(n, 0.05) if the cells are independent."""
+    lo, hi = stats.binom.interval(0.95, n, 0.05)
+    return f"by chance alone about {0.05 * n:.0f} of {n}, 95 % of chance counts within {lo:.0f}–{hi:.0f}"
+
+
 def summary(cells: pd.DataFrame, claims: pd.DataFrame) -> tuple[bool, str]:
     """(passes, printed summary)."""
     independent = cells.attrs.get("independent", False)
@@ -168,8 +177,7 @@ def summary(cells: pd.DataFrame, claims: pd.DataFrame) -> tuple[bool, str]:
     flagged = compared[compared["status"] == "flagged"]
     counts = claims["status"].value_counts()
     lines = [f"cells: {len(compared) - len(flagged)} of {len(compared)} compared agree within their Welch 95 % "
-             f"interval" + (f" ({len(flagged)} flagged; about {0.05 * len(compared):.0f} expected by chance between "
-                            "independent runs)" if independent else "")
+             f"interval" + (f" ({len(flagged)} flagged; {chance(len(compared))})" if independent else "")
              + "".join(f"; {n} {s}" for s, n in cells["status"].value_counts().items() if s not in ("ok", "flagged")),
              "claims: " + ", ".join(f"{n} {s}" for s, n in counts.items())]
     for r in cells[cells["status"] != "ok"].itertuples():

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from spectral.cli import main
-from spectral.compare import compare_runs, config_differences
+from spectral.compare import chance, compare_runs, config_differences
 
 CONFIG = {"name": "smoke", "seeds": [0, 1, 2, 3, 4], "threads": 2, "data": {"dir": "/a", "train_subset": 2000},
           "protocols": {"paper": {"epochs": 1}}}
@@ -174,3 +174,12 @@ def test_a_re_decided_run_is_read_with_its_re_decision_config(tmp_path):
     (run / "provenance.json").write_text(json.dumps({**prov, "reanalysis": {"config": {"claims": {"delta": 0.01}}}}))
     cells, _ = compare_runs(ref, run)
     assert set(cells["status"]) == {"ok"}
+
+
+def test_the_chance_range_is_binomial():
+    """Between independent runs each cell is flagged with probability 0.05: the printed range is Binomial(n, 0.05)'s
+    central 95 %, checked against counts drawn from that law."""
+    rng = np.random.default_rng(0)
+    draws = (rng.random((20000, 200)) < 0.05).sum(axis=1)
+    lo, hi = np.quantile(draws, [0.025, 0.975])
+    assert chance(200) == f"by chance alone about 10 of 200, 95 % of chance counts within {lo:.0f}–{hi:.0f}"
