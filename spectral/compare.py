@@ -42,6 +42,7 @@ SAMPLE_KEYS = {"seeds", "design"}  # which seeds each cell trains: may differ be
 PROTOCOL_KEY = "protocols"  # training settings: independent runs compare the cells whose settings agree
 SETTINGS = ["eigvals", "sizes", "activation", "epochs", "optimizer", "lr", "batch_size"]  # runs.csv columns
 DECIDED = {"holds", "does not hold"}
+LEVEL = 0.95  # each cell's Welch interval; a cell is flagged by chance alone with probability 1 - LEVEL
 
 
 class CompareError(ValueError):
@@ -147,7 +148,7 @@ def compare_runs(reference, rerun, independent: bool = False) -> tuple[pd.DataFr
         if settings["reference"][key] != settings["rerun"][key]:
             rows.append({**row, "status": "settings differ"})
             continue
-        lo, hi = welch_test(b, a, 0.0).interval(0.95)
+        lo, hi = welch_test(b, a, 0.0).interval(LEVEL)
         d = b.mean() - a.mean()
         if math.isnan(lo) or lo == hi:  # fewer than 2 seeds on a side, or no seed variance: only equality counts
             flagged = d != 0
@@ -165,9 +166,10 @@ def compare_runs(reference, rerun, independent: bool = False) -> tuple[pd.DataFr
 
 def chance(n: int) -> str:
     """How many of n cells two independent runs flag by chance alone: each cell's Welch 95 % interval misses the true
-    difference 0 with probability 0.05, so the count is Binomial(n, 0.05) if the cells are independent."""
-    lo, hi = stats.binom.interval(0.95, n, 0.05)
-    return f"by chance alone about {0.05 * n:.0f} of {n}, 95 % of chance counts within {lo:.0f}–{hi:.0f}"
+    difference 0 with probability 1 - LEVEL, so the count is Binomial(n, 1 - LEVEL) if the cells are independent."""
+    p = round(1 - LEVEL, 12)  # 0.05, not 0.050000000000000044
+    lo, hi = stats.binom.interval(0.95, n, p)
+    return f"by chance alone about {p * n:.0f} of {n}, 95 % of chance counts within {lo:.0f}–{hi:.0f}"
 
 
 def summary(cells: pd.DataFrame, claims: pd.DataFrame) -> tuple[bool, str]:
