@@ -133,8 +133,8 @@ def bench_wide(peak: float, bandwidth: float, repeats: int, n_train: int = 60000
     model and optimizer) times the steps per epoch, plus the test pass (`evaluate`); against the step's own GEMMs at
     their measured speed plus the test pass (target <= 1.1x), the GEMM floor at peak and the roofline. Medians of
     single steps, not whole epochs: a shared machine's noise moves an epoch's time more than a step's median."""
-    from spectral.models import build_model
-    from spectral.train import evaluate, make_optimizer
+    from spectral.models import build_model, evaluate
+    from spectral.train import make_optimizer
     rows, data = [], synthetic_data(n_train, n_test)
     order = torch.randperm(n_train, generator=torch.Generator().manual_seed(0)).split(300)
     for n2 in (1000, 2000):

@@ -174,6 +174,19 @@ _TENSORS = {SpectralLinear: ("eigvecs", "eigvals_in", "eigvals_out", "bias"),
             RestrictedLinear: ("frozen_weight", "index", "values", "bias"), nn.Linear: ("weight", "bias")}
 
 
+@torch.no_grad()
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    """(mean cross-entropy, accuracy) of `model` on (x, y)."""
+    if len(y) == 0:
+        return float("nan"), float("nan")
+    loss, correct = 0.0, 0
+    for xs, ys in zip(x.split(EVAL_CHUNK), y.split(EVAL_CHUNK)):
+        logits = model(xs)
+        loss += nn.functional.cross_entropy(logits, ys, reduction="sum").item()
+        correct += (logits.argmax(1) == ys).sum().item()
+    return loss / len(y), correct / len(y)
+
+
 class Stacked(nn.Module):
     """S models of one architecture (from `build_model`) as stacked tensors, run as batched matmuls."""
 

@@ -1,11 +1,16 @@
 """What a training run leaves on disk: its arrays (`snapshot`: each layer's weight and, for spectral layers, its
-eigenvalues and eigenvectors) and its JSON record beside them, written atomically (`save_run`): both go to temporary
-names and are renamed into place only when both are complete, so a failed write leaves nothing partial.
+eigenvalues and eigenvectors) and its JSON record (`make_record`: settings, seeds, per-epoch metrics, final
+accuracies, time, versions, device, data) beside them, written atomically (`save_run`): both go to temporary names
+and are renamed into place only when both are complete, so a failed write leaves nothing partial.
 """
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
 import os
+import platform
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +18,8 @@ import torch
 from torch import nn
 
 from .layers import RestrictedLinear, SpectralLinear
-from .models import linear_layers
+from .models import count_trainable, evaluate, linear_layers, retract
+from .provenance import code_commit
 
 
 def snapshot(model: nn.Module) -> dict[str, np.ndarray]:
@@ -58,3 +64,31 @@ def save_run(record: dict, final: dict, initial: dict, json_path, npz_path) -> N
         for tmp in (tmp_npz, tmp_json):
             tmp.unlink(missing_ok=True)
         raise WriteError(err.errno, f"cannot write {target} ({err.strerror or err})") from None
+
+
+def epoch_metrics(epoch, train_loss, train_acc, val, test, seconds) -> dict:
+    """One epoch's row: running train metrics, then (loss, accuracy) on validation and test."""
+    return {"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc, "val_loss": val[0],
+            "val_accuracy": val[1], "test_loss": test[0], "test_accuracy": test[1], "seconds": seconds}
+
+
+def make_record(cfg, seed, data_seed, model, data, history, final_train, n_train, wall, strategy, members) -> dict:
+    """Run record: settings, seed, counts, per-epoch metrics, final accuracies, time, versions, device, data."""
+    device = next(model.parameters()).device
+    record = {
+        "settings": dataclasses.asdict(cfg), "seed": seed, "data_seed": data_seed,
+        "trainable": count_trainable(model), "history": history,
+        "final_train_loss": final_train[0], "final_train_accuracy": final_train[1],
+        "final_val_accuracy": history[-1]["val_accuracy"], "final_test_loss": history[-1]["test_loss"],
+        "final_test_accuracy": history[-1]["test_accuracy"], "retracted_test_accuracy": None,
+        "wall_time_s": wall, "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(), "strategy": {"name": strategy, "members": members},
+        "device": str(device), "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
+        "threads": torch.get_num_threads(),
+        "versions": {"torch": torch.__version__, "numpy": np.__version__, "python": sys.version.split()[0]},
+        "git_commit": code_commit(),
+        "data": {"dataset": cfg.dataset, "sha256": data.checksums, "n_train": n_train,
+                 "n_val": len(data.y_train) - n_train, "n_test": len(data.y_test)},
+    }
+    if cfg.activation == "identity" and len(cfg.sizes) > 2:
+        record["retracted_test_accuracy"] = evaluate(retract(model), data.x_test, data.y_test)[1]
+    return record

@@ -26,9 +26,6 @@ Implementation choices:
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import platform
-import sys
 import time
 from dataclasses import dataclass, field
 
@@ -39,10 +36,8 @@ from tqdm.auto import tqdm
 
 from . import data as data_mod
 from .layers import SpectralInit
-from .models import (ACTIVATIONS, DEFAULT_EIGVALS, EIGVALS, EVAL_CHUNK, SCHEMES, Stacked, build_model, check_sizes,
-                     count_trainable, retract)
-from .provenance import code_commit
-from .records import snapshot
+from .models import ACTIVATIONS, DEFAULT_EIGVALS, EIGVALS, SCHEMES, Stacked, build_model, check_sizes, evaluate
+from .records import epoch_metrics, make_record, snapshot
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamax": torch.optim.Adamax, "sgd": torch.optim.SGD}
 FUSED = {"adam"}  # optimizers run with fused=True (see the module docstring)
@@ -149,19 +144,6 @@ def epoch_batches(train_idx: torch.Tensor, batch_size: int, generator: torch.Gen
     return order.to(device).split(batch_size)
 
 
-@torch.no_grad()
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
-    """(mean cross-entropy, accuracy) of `model` on (x, y)."""
-    if len(y) == 0:
-        return float("nan"), float("nan")
-    loss, correct = 0.0, 0
-    for xs, ys in zip(x.split(EVAL_CHUNK), y.split(EVAL_CHUNK)):
-        logits = model(xs)
-        loss += nn.functional.cross_entropy(logits, ys, reduction="sum").item()
-        correct += (logits.argmax(1) == ys).sum().item()
-    return loss / len(y), correct / len(y)
-
-
 def make_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
     """cfg.optimizer over `model`'s trainable parameters at cfg.lr, fused where FUSED says so."""
     params = [p for p in model.parameters() if p.requires_grad]
@@ -243,7 +225,7 @@ def train_batched(cfg: TrainConfig, seeds: list[int], data: Data, quiet: bool = 
     finals = stacked.evaluate(data.x_train, data.y_train, torch.stack([t for t, _ in splits]).to(device))
     stacked.unstack_into(models)
     wall = (time.perf_counter() - start) / S  # each member's share of the ensemble's time
-    return [(make_record(cfg, s, m, data, h, final, n_train, wall, "batched", S), snapshot(m), init)
+    return [(make_record(cfg, s, data_seed(s, cfg), m, data, h, final, n_train, wall, "batched", S), snapshot(m), init)
             for s, m, h, final, init in zip(seeds, models, histories, finals, initials)]
 
 
@@ -275,34 +257,6 @@ def train_single(cfg: TrainConfig, seed: int, data: Data | None = None, quiet: b
                                      evaluate(model, data.x_train[val_idx_dev], data.y_train[val_idx_dev]),
                                      evaluate(model, data.x_test, data.y_test), time.perf_counter() - t0))
     final_train = evaluate(model, data.x_train[train_idx_dev], data.y_train[train_idx_dev])
-    record = make_record(cfg, seed, model, data, history, final_train, len(train_idx), time.perf_counter() - start,
+    record = make_record(cfg, seed, dseed, model, data, history, final_train, len(train_idx), time.perf_counter() - start,
                          "single", 1)
     return model, record, initial
-
-
-def epoch_metrics(epoch, train_loss, train_acc, val, test, seconds) -> dict:
-    """One epoch's row: running train metrics, then (loss, accuracy) on validation and test."""
-    return {"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc, "val_loss": val[0],
-            "val_accuracy": val[1], "test_loss": test[0], "test_accuracy": test[1], "seconds": seconds}
-
-
-def make_record(cfg, seed, model, data, history, final_train, n_train, wall, strategy, members) -> dict:
-    """Run record: settings, seed, counts, per-epoch metrics, final accuracies, time, versions, device, data."""
-    device = next(model.parameters()).device
-    record = {
-        "settings": dataclasses.asdict(cfg), "seed": seed, "data_seed": data_seed(seed, cfg),
-        "trainable": count_trainable(model), "history": history,
-        "final_train_loss": final_train[0], "final_train_accuracy": final_train[1],
-        "final_val_accuracy": history[-1]["val_accuracy"], "final_test_loss": history[-1]["test_loss"],
-        "final_test_accuracy": history[-1]["test_accuracy"], "retracted_test_accuracy": None,
-        "wall_time_s": wall, "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(), "strategy": {"name": strategy, "members": members},
-        "device": str(device), "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
-        "threads": torch.get_num_threads(),
-        "versions": {"torch": torch.__version__, "numpy": np.__version__, "python": sys.version.split()[0]},
-        "git_commit": code_commit(),
-        "data": {"dataset": cfg.dataset, "sha256": data.checksums, "n_train": n_train,
-                 "n_val": len(data.y_train) - n_train, "n_test": len(data.y_test)},
-    }
-    if cfg.activation == "identity" and len(cfg.sizes) > 2:
-        record["retracted_test_accuracy"] = evaluate(retract(model), data.x_test, data.y_test)[1]
-    return record
