@@ -15,6 +15,7 @@ without a benchmark (tables, figures, claims: seconds each) are left out.
 """
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import json
 import os
@@ -125,9 +126,21 @@ def tune_time_text(tune: pd.DataFrame) -> str:
             "beside the training jobs (`tables/tune_times.csv`)")
 
 
+def published_runs(results: Path) -> tuple[collections.Counter, collections.Counter]:
+    """(records per protocol, records per training commit) of every run record published under `results`/runs:
+    the main grid's and the sensitivity grid's (provenance.json counts only the main grid's)."""
+    records = sorted((results / "runs").rglob("seed*.json"))
+    protocols = collections.Counter(p.relative_to(results / "runs").parts[0] for p in records)
+    commits = collections.Counter(str(json.loads(p.read_text()).get("git_commit")) for p in records)
+    return protocols, commits
+
+
 def results_readme(results: Path, times: pd.DataFrame, size_mb: float, n_files: int,
                    tune: pd.DataFrame | None = None) -> str:
-    prov = json.loads((results / "provenance.json").read_text())
+    protocols, commits = published_runs(results)
+    trained = dict(sorted(commits.items(), key=lambda kv: (-kv[1], kv[0])))  # most runs first
+    prov = {**json.loads((results / "provenance.json").read_text()), "training_commits": trained}
+    per_protocol = ", ".join(f"{k} {v}" for k, v in sorted(protocols.items()))
     name = prov["config"]["name"]
     by_n2 = times.groupby("n2")["seconds"].agg(jobs="count", total="sum") if not times.empty else pd.DataFrame()
     by_protocol = times.groupby("protocol")["seconds"].agg(jobs="count", total="sum") if not times.empty else pd.DataFrame()
@@ -141,7 +154,8 @@ def results_readme(results: Path, times: pd.DataFrame, size_mb: float, n_files: 
         f"| config | `name: {name}`; the resolved config is `provenance.json` → `config` |",
         f"| machine | {prov['platform']}; devices {', '.join(prov['devices'])}; torch threads per job: "
         f"{', '.join(map(str, prov['threads']))}; Python {prov['python']}, {packages} |",
-        f"| runs | {prov['n_runs']} trained models (`runs/…/seed<S>.json`; the npz arrays are not published) |",
+        f"| runs | {protocols.total()} trained models (`runs/<protocol>/…/seed<S>.json`: {per_protocol}; the npz "
+        "arrays are not published) |",
         f"| wall time | {wall_time_text(times)} |",
         *([f"| learning-rate tuning | {tune_time_text(tune)} |"] if tune is not None and not tune.empty else []),
         f"| size | {n_files} files, {size_mb:.1f} MB |", "",

@@ -29,8 +29,9 @@ def bench(path: Path, seconds: float, end: float) -> None:
     os.utime(path, (end, end))
 
 
-def make_output(path: Path) -> Path:
-    """A finished run: two cells (one job each, an hour apart), a stale benchmark, records, arrays, figures."""
+def make_output(path: Path, commits=("0123456789abcdef",) * 2) -> Path:
+    """A finished run: two cells (one job each, an hour apart), a stale benchmark, records (trained at `commits`,
+    None: not recorded), arrays, figures."""
     (path / "tables").mkdir(parents=True)
     cells = [("paper", "mnist", "perceptron", "direct-full", 0), ("paper", "mnist", "nonlinear", "direct-full", 10)]
     pd.DataFrame([dict(zip(["protocol", "dataset", "experiment", "scheme", "n2"], c), seed=0) for c in cells]).to_csv(
@@ -39,10 +40,10 @@ def make_output(path: Path) -> Path:
     bench(jobs / "perceptron" / "direct-full" / "n0.tsv", 100.0, T0)
     bench(jobs / "nonlinear" / "direct-full" / "n10.tsv", 200.0, T0 + 3600)
     bench(jobs / "nonlinear" / "direct-full" / "n999.tsv", 5.0, T0)  # an earlier config's cell: not this run's
-    for c in cells:
+    for c, commit in zip(cells, commits):
         run = path / "runs" / "/".join(c[:4]) / f"n{c[4]}"
         run.mkdir(parents=True)
-        (run / "seed0.json").write_text("{}")
+        (run / "seed0.json").write_text(json.dumps({} if commit is None else {"git_commit": commit}))
         (run / "seed0.npz").write_bytes(b"arrays")
     pd.DataFrame(VERDICTS, columns=["protocol", "claim", "dataset", "verdict", "cells", "cells_hold",
                                     "cells_at_threshold", "cells_fail"]).assign(detail="").to_csv(
@@ -181,18 +182,33 @@ def test_publish_leaves_no_partial_directory(tmp_path, monkeypatch):
     assert sorted(p.name for p in results.rglob("*")) == before and not results.with_name("demo.tmp").exists()
 
 
-@pytest.mark.parametrize("trained, expected", [
-    ({}, "the run records predate per-run commits"),
-    ({"0123456789abcdef": 2}, "the code that trained every run and wrote every table"),
-    ({"fedcba": 2}, "`fedcba` trained every run"),
-    ({"0123456789abcdef": 1, "None": 1}, "**the runs come from more than one commit** (runs per commit: "
-                                          "`0123456789abcdef`: 1; not recorded: 1)"),
+@pytest.mark.parametrize("commits, expected", [
+    ((None, None), "the run records predate per-run commits"),
+    (("0123456789abcdef",) * 2, "the code that trained every run and wrote every table"),
+    (("fedcba",) * 2, "`fedcba` trained every run"),
+    (("0123456789abcdef", None), "**the runs come from more than one commit** (runs per commit: "
+                                 "`0123456789abcdef`: 1; not recorded: 1)"),
 ])
-def test_the_readme_says_which_commit_trained_the_runs(tmp_path, trained, expected):
-    """One training commit equal to the tables' is stated as such; any mix of commits is flagged."""
-    out = make_output(tmp_path / "out")
-    (out / "provenance.json").write_text(json.dumps({**PROVENANCE, "training_commits": trained}))
+def test_the_readme_says_which_commit_trained_the_runs(tmp_path, commits, expected):
+    """The published records' commits are read, not provenance's (it counts only the main grid): one training commit
+    equal to the tables' is stated as such; any mix of commits is flagged."""
+    out = make_output(tmp_path / "out", commits)
+    (out / "provenance.json").write_text(json.dumps({**PROVENANCE, "training_commits": {"0123456789abcdef": 2}}))
     publish(out, tmp_path / "results")
     commit_line = next(line for line in (tmp_path / "results" / "README.md").read_text().splitlines()
                        if line.startswith("| commit |"))
     assert expected in commit_line
+
+
+def test_the_readme_counts_every_published_record(tmp_path):
+    """The runs row counts the records published, per protocol, the sensitivity grid's too (provenance.json's
+    n_runs counts only the main grid's)."""
+    out = make_output(tmp_path / "out")
+    extra = out / "runs" / "per-layer" / "mnist" / "nonlinear" / "spectral-eigvals" / "n10"
+    extra.mkdir(parents=True)
+    for seed in (0, 1):
+        (extra / f"seed{seed}.json").write_text(json.dumps({"git_commit": "0123456789abcdef"}))
+    publish(out, tmp_path / "results")
+    runs = next(line for line in (tmp_path / "results" / "README.md").read_text().splitlines()
+                if line.startswith("| runs |"))
+    assert runs.startswith("| runs | 4 trained models") and "paper 2, per-layer 2;" in runs
