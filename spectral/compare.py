@@ -5,8 +5,8 @@ Two kinds of comparison:
   be equal except for keys that do not change results (IGNORED_KEYS); the seeds are the same, so on one CPU a cell
   agrees exactly and elsewhere within seed noise.
 - **independent** (`independent=True`): two runs of one config on different seeds (the pilot against the
-  confirmatory run). The configs may also differ in which seeds each cell trains (SAMPLE_KEYS) and in the
-  protocols' training settings (PROTOCOL_KEY); a cell is compared only where both runs trained it with the same
+  confirmatory run). The configs may also differ in which seeds each cell trains (SAMPLE_KEYS), in the
+  protocols' training settings (PROTOCOL_KEY) and in the learning-rate search (TUNING_KEY); a cell is compared only where both runs trained it with the same
   settings (the runs.csv columns SETTINGS), and is listed as `settings differ` otherwise.
 
 The rule per cell (protocol, dataset, experiment, scheme, N2; the main grid's and the sensitivity grid's) present in
@@ -40,6 +40,7 @@ CELL = ["protocol", "dataset", "experiment", "scheme", "n2"]
 IGNORED_KEYS = {"name", "device", "threads", "data.dir", "ensemble.strategy"}  # where and how fast, not what
 SAMPLE_KEYS = {"seeds", "design"}  # which seeds each cell trains: may differ between independent runs
 PROTOCOL_KEY = "protocols"  # training settings: independent runs compare the cells whose settings agree
+TUNING_KEY = "tune"  # how the rates were searched; its outcome, the rates, is compared per cell (SETTINGS)
 SETTINGS = ["eigvals", "sizes", "activation", "epochs", "optimizer", "lr", "batch_size"]  # runs.csv columns
 DECIDED = {"holds", "does not hold"}
 LEVEL = 0.95  # each cell's Welch interval; a cell is flagged by chance alone with probability 1 - LEVEL
@@ -127,7 +128,7 @@ def compare_runs(reference, rerun, independent: bool = False) -> tuple[pd.DataFr
     for d in (reference, rerun):
         if not d.is_dir():
             raise CompareError(f"{d} is not a directory")
-    allowed = SAMPLE_KEYS | {PROTOCOL_KEY} if independent else set()
+    allowed = SAMPLE_KEYS | {PROTOCOL_KEY, TUNING_KEY} if independent else set()
     diff = config_differences(run_config(_read(reference, "provenance.json")),
                               run_config(_read(rerun, "provenance.json")), allowed)
     if diff:

@@ -141,7 +141,8 @@ def test_independent_runs_compare_with_different_seeds_and_settings(tmp_path, ca
     out (listed), a verdict that flips holds <-> does not hold is a contradiction, a less decided one is power."""
     ref = make_run(tmp_path / "ref")
     run = make_run(tmp_path / "run", shift=0.5, config={**CONFIG, "seeds": [7], "design": "plan.yaml",
-                                                        "protocols": {"paper": {"epochs": 1, "lr": 0.1}}})
+                                                        "protocols": {"paper": {"epochs": 1, "lr": 0.1}},
+                                                        "tune": {"families": ["telescopic"]}})
     runs = pd.read_csv(run / "tables" / "runs.csv")
     extra = runs[runs["seed"] < 3].assign(seed=lambda r: r["seed"] + 100)  # a larger sample on one side
     pd.concat([runs, extra]).assign(lr=lambda r: np.where(r["scheme"] == "direct-full", 0.1, 0.03)).to_csv(
@@ -150,6 +151,9 @@ def test_independent_runs_compare_with_different_seeds_and_settings(tmp_path, ca
     ref_runs.to_csv(ref / "tables" / "runs.csv", index=False)
     assert main(["compare", str(ref), str(run)]) == 2  # a rerun needs the same config
     assert "--independent" in capsys.readouterr().err
+    other = make_run(tmp_path / "other", config={**CONFIG, "epochs": 1})
+    assert main(["compare", "--independent", str(ref), str(other)]) == 2  # anything else must still agree
+    assert "keys that differ: epochs" in capsys.readouterr().err
     assert main(["compare", "--independent", str(ref), str(run)]) == 0
     cells, claims = compare_runs(ref, run, independent=True)
     by = cells.set_index("scheme")
