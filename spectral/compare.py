@@ -6,8 +6,9 @@ Two kinds of comparison:
   agrees exactly and elsewhere within seed noise.
 - **independent** (`independent=True`): two runs of one config on different seeds (the pilot against the
   confirmatory run). The configs may also differ in which seeds each cell trains (SAMPLE_KEYS), in the
-  protocols' training settings (PROTOCOL_KEY) and in the learning-rate search (TUNING_KEY); a cell is compared only where both runs trained it with the same
-  settings (the runs.csv columns SETTINGS), and is listed as `settings differ` otherwise.
+  protocols' training settings (PROTOCOL_KEY) and in the learning-rate search (TUNING_KEY); a cell is compared
+  only where both runs trained it with the same settings (the runs.csv columns SETTINGS), and is listed as
+  `settings differ` otherwise.
 
 The rule per cell (protocol, dataset, experiment, scheme, N2; the main grid's and the sensitivity grid's) present in
 both runs: d = mean(run) -
