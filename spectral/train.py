@@ -195,9 +195,10 @@ def train_batched(cfg: TrainConfig, seeds: list[int], data: Data, quiet: bool = 
     stacked = Stacked(models)
     shared = cfg.order_seed is not None
     opt = make_optimizer(cfg, stacked)
-    splits = [split_indices(len(data.y_train), cfg.validation_fraction, data_seed(s, cfg)) for s in seeds]
+    dseeds = [data_seed(s, cfg) for s in seeds]
+    splits = [split_indices(len(data.y_train), cfg.validation_fraction, d) for d in dseeds]
     val_idx = torch.stack([v for _, v in splits]).to(device)  # (S, n_val)
-    orders = [torch.Generator().manual_seed(data_seed(s, cfg)) for s in seeds]
+    orders = [torch.Generator().manual_seed(d) for d in dseeds]
     n_train, S = len(splits[0][0]), len(seeds)
     histories = [[] for _ in seeds]
     for epoch in tqdm(range(1, cfg.epochs + 1), desc=f"{cfg.scheme} x{S} (batched)", disable=True if quiet else None):
@@ -225,8 +226,8 @@ def train_batched(cfg: TrainConfig, seeds: list[int], data: Data, quiet: bool = 
     finals = stacked.evaluate(data.x_train, data.y_train, torch.stack([t for t, _ in splits]).to(device))
     stacked.unstack_into(models)
     wall = (time.perf_counter() - start) / S  # each member's share of the ensemble's time
-    return [(make_record(cfg, s, data_seed(s, cfg), m, data, h, final, n_train, wall, "batched", S), snapshot(m), init)
-            for s, m, h, final, init in zip(seeds, models, histories, finals, initials)]
+    return [(make_record(cfg, s, d, m, data, h, final, n_train, wall, "batched", S), snapshot(m), init)
+            for s, d, m, h, final, init in zip(seeds, dseeds, models, histories, finals, initials)]
 
 
 def train_single(cfg: TrainConfig, seed: int, data: Data | None = None, quiet: bool = False):
