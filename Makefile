@@ -11,7 +11,7 @@ DATA := resources/data
 MAKEDIR := $(dir $(abspath $(firstword $(MAKEFILE_LIST))))
 DATA_STAMPS := $(DATA)/mnist/.verified $(DATA)/fashion-mnist/.verified
 
-.PHONY: setup data test test-cluster reproduce quick smoke sensitivity tune compare publish lint bench bench-micro gpu-wheels gpu-run report-check clean
+.PHONY: setup data test test-cluster reproduce quick smoke sensitivity tune tune-width compare publish lint bench bench-micro gpu-wheels gpu-run report-check clean
 
 setup: $(BIN)/.installed data
 
@@ -83,6 +83,10 @@ endif
 
 tune:
 	$(MAKE) reproduce TARGET=tune
+
+# The per-width search (docs/learning-rates.md): a rate per scheme x family x dataset x N2, widest first.
+tune-width:
+	$(MAKE) reproduce TARGET=tune_width
 
 # Does the published report's landing page show the verdict table? Headless Chromium (Debian's, installed with apt
 # where make runs as root) renders results/<name>/report.html; the screenshot goes to output/<name>/report.png.

@@ -43,3 +43,9 @@ rule tune:
     input:
         expand(f"{OUT}/tune/{{protocol}}/{{file}}", protocol=config["tune"]["protocol"],
                file=["grid.csv", "lr.yaml", "curves.png", "curves.pdf"]),
+
+
+rule tune_width:
+    input:
+        expand(f"{OUT}/tune/{{protocol}}/width/{{file}}", protocol=config["tune"]["protocol"],
+               file=["grid.csv", "lr.yaml", "picks.png", "picks.pdf"]),

@@ -11,8 +11,8 @@ would compare an untuned reference) and "nonlinear".
 
 A protocol is a named set of choices (config/config.yaml, `protocols:`): eigenvalue layout (`eigvals`), the
 initialisation (`init`, SpectralInit fields), `nonlinear_activation`, `optimizer`, `batch_size`, `epochs`, and a
-learning-rate table `lr` whose keys are `scheme`, `scheme/family` or `scheme/family/dataset`; the most specific key
-present wins, so a tuned overlay can refine one scheme on one dataset without restating the rest.
+learning-rate table `lr` whose keys are `scheme`, `scheme/family`, `scheme/family/dataset` or
+`scheme/family/dataset/nN2` (a per-width pick); the most specific key present wins, so a tuned overlay can refine one scheme on one dataset without restating the rest.
 """
 from __future__ import annotations
 
@@ -63,10 +63,12 @@ def classify(sizes, activation: str) -> tuple[str, int]:
     return ("telescopic" if activation == "identity" else "nonlinear"), int(sizes[1])
 
 
-def learning_rate(lr: dict, scheme: str, experiment: str, dataset: str) -> float:
-    """The most specific of lr['scheme/family/dataset'], lr['scheme/family'], lr['scheme']."""
+def learning_rate(lr: dict, scheme: str, experiment: str, dataset: str, n2: int | None = None) -> float:
+    """The most specific of lr['scheme/family/dataset/nN2'] (a per-width pick; never for the perceptron, which has
+    no width), lr['scheme/family/dataset'], lr['scheme/family'], lr['scheme']."""
     family = FAMILIES[check_experiment(experiment)]
-    for key in (f"{scheme}/{family}/{dataset}", f"{scheme}/{family}", scheme):
+    width = [f"{scheme}/{family}/{dataset}/n{n2}"] if n2 and experiment != "perceptron" else []
+    for key in (*width, f"{scheme}/{family}/{dataset}", f"{scheme}/{family}", scheme):
         if key in lr:
             return float(lr[key])
     raise ValueError(f"the protocol's lr table has no rate for {scheme!r} ({family}, {dataset}); "
@@ -88,7 +90,7 @@ def cell_config(protocol: dict, dataset: str, experiment: str, scheme: str, n2: 
                        eigvals=protocol["eigvals"], init=init,
                        activation=cell_activation(experiment, protocol["nonlinear_activation"]),
                        epochs=protocol["epochs"], batch_size=protocol["batch_size"], optimizer=protocol["optimizer"],
-                       lr=learning_rate(protocol["lr"], scheme, experiment, dataset), **run)
+                       lr=learning_rate(protocol["lr"], scheme, experiment, dataset, n2), **run)
 
 
 def cell_n2s(experiment: str, n2s) -> list[int]:

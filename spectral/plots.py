@@ -218,3 +218,24 @@ def fig_tuning(grid: pd.DataFrame, png, pdf) -> None:
         ax.set_xscale("log")
         ax.set(title=f"{dataset}, {family}", xlabel="learning rate")
     _save(fig, png, pdf)
+
+
+def fig_width_picks(grid: pd.DataFrame, png, pdf) -> None:
+    """The per-width picks: best learning rate against N2 per scheme, one panel per (dataset, family); a hollow
+    marker is a pick at the edge of its grid, the dashed line each scheme's N2 = tune.n2 starting rate."""
+    picks = grid[grid["chosen"].astype(str) == "True"]
+    panels = list(picks.groupby(["dataset", "family"], sort=True))
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4), squeeze=False, layout="constrained",
+                             sharey=True)
+    for ax, ((dataset, family), g) in zip(axes[0], panels):
+        for scheme in _order(g):
+            s = g[g["scheme"] == scheme].sort_values("n2")
+            ax.plot(s["n2"], s["lr"], marker="o", color=PALETTE[scheme], label=scheme)
+            edge = s[s["status"] == "edge"]
+            ax.scatter(edge["n2"], edge["lr"], s=140, facecolors="none", edgecolors="black")
+            ax.axhline(s["start_lr"].iloc[0], color=PALETTE[scheme], ls="--", lw=0.8)
+        _log_n2_axis(ax, g["n2"])
+        ax.set_yscale("log")
+        ax.set(title=f"{dataset}, {family}", xlabel="N2", ylabel="best learning rate")
+    axes[0][-1].legend(fontsize=8)
+    _save(fig, png, pdf)

@@ -6,6 +6,9 @@ For each dataset, family ("linear": the perceptron; "telescopic": 784 -> n2 -> 1
 validation accuracy over seeds. While the best rate sits at an end of the grid, the grid is extended by one x3 step
 on that side (at most `max_extensions` per side); a pick still at an end is reported as "edge", else "interior".
 The overlay sets `protocols.<name>.lr` keys "scheme/family/dataset".
+The per-width search (`tune_width_point`, one job per scheme x family x dataset x N2) starts from the protocol's own
+rate for that cell (the N2 = `tune.n2` pick) times `tune.per_width.factors` and extends the same way; its overlay
+sets keys "scheme/family/dataset/nN2" (experiments.learning_rate), which refine the pick at that width only.
 `compare_picks` says whether a fresh tuning reproduces committed picks, and what a differing pick costs;
 `grid_moves` how far every grid point's score moved; `tuning_summary` says both in one paragraph.
 """
@@ -17,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .train import train_cell
-from .experiments import FAMILY_EXPERIMENT, cell_config
+from .experiments import FAMILY_EXPERIMENT, cell_config, learning_rate
 
 STEP = 3.0  # grid extension factor
 PICK = ["protocol", "dataset", "family", "scheme"]  # one learning rate is chosen per these
@@ -32,6 +35,60 @@ def score(protocol: dict, dataset, experiment, n2, scheme, lr, epochs, seeds, va
     records = [r for r, _, _ in train_cell(cfg, seeds, quiet=True)]
     accs = [r["final_val_accuracy"] for r in records]
     return sum(accs) / len(accs), accs, time.perf_counter() - start
+
+
+def rate(lr: float) -> float:
+    """A rate to 3 significant digits, as every grid writes it (0.001 / 3 is 0.000333)."""
+    return float(f"{lr:.3g}")
+
+
+def search(run, tried: dict, lrs, max_extensions: int) -> tuple[float, str]:
+    """(best rate, "interior" or "edge"): run(lr) every rate of `lrs` (it fills tried[lr] with the score), then one x3
+    step beyond the best rate while it sits at an end of what was tried, at most `max_extensions` per side."""
+    for lr in sorted(lrs):
+        run(lr)
+    low = high = 0
+    while True:
+        best = max(tried, key=tried.get)
+        if best == min(tried) and low < max_extensions:
+            low += 1
+            run(rate(best / STEP))
+        elif best == max(tried) and high < max_extensions:
+            high += 1
+            run(rate(best * STEP))
+        else:
+            break
+    return best, "interior" if min(tried) < best < max(tried) else "edge"
+
+
+def tune_width_point(name: str, protocol: dict, dataset: str, family: str, scheme: str, n2: int, factors,
+                     max_extensions: int, epochs: int, seeds, validation_fraction: float, device="auto", data=None,
+                     log=print) -> pd.DataFrame:
+    """The grid of one per-width pick: the protocol's rate for this cell (its N2 = tune.n2 pick) times `factors`,
+    extended by `search`; one row per rate, as tune_learning_rates writes them, plus `n2` and `start_lr`."""
+    experiment = FAMILY_EXPERIMENT[family]
+    assert experiment != "perceptron", "the perceptron has no width: its rate is the linear family's"
+    start = learning_rate(protocol["lr"], scheme, experiment, dataset)
+    rows, tried = [], {}
+
+    def run(lr):
+        mean, accs, seconds = score(protocol, dataset, experiment, n2, scheme, lr, epochs, seeds, validation_fraction,
+                                    device, data or {})
+        tried[lr] = mean
+        rows.append({"protocol": name, "dataset": dataset, "family": family, "scheme": scheme, "n2": n2,
+                     "start_lr": start, "lr": lr, "val_accuracy": mean, "val_accuracy_min": min(accs),
+                     "val_accuracy_max": max(accs), "seeds": len(accs), "epochs": epochs, "seconds": seconds})
+        log(f"{dataset} {family} {scheme} N2={n2} lr={lr:g}: validation accuracy {mean:.4f} ({seconds:.1f} s)")
+
+    best, status = search(run, tried, [rate(start * f) for f in factors], max_extensions)
+    return pd.DataFrame(rows).assign(chosen=lambda g: g["lr"] == best, status=status)
+
+
+def width_overlay(name: str, grid: pd.DataFrame) -> dict:
+    """The config overlay of a per-width grid: protocols.<name>.lr."scheme/family/dataset/nN2" = its pick."""
+    picks = grid[grid["chosen"].astype(str) == "True"]
+    return {"protocols": {name: {"lr": {f"{r.scheme}/{r.family}/{r.dataset}/n{r.n2}": float(r.lr)
+                                        for r in picks.itertuples()}}}}
 
 
 def tune_learning_rates(name: str, protocol: dict, schemes, datasets, lrs, epochs, seeds, validation_fraction, n2,
@@ -54,20 +111,7 @@ def tune_learning_rates(name: str, protocol: dict, schemes, datasets, lrs, epoch
                                  "seeds": len(accs), "epochs": epochs, "seconds": seconds})
                     log(f"{dataset} {family} {scheme} lr={lr:g}: validation accuracy {mean:.4f} ({seconds:.1f} s)")
 
-                for lr in sorted(lrs):
-                    run(lr)
-                low = high = 0
-                while True:
-                    best = max(tried, key=tried.get)
-                    if best == min(tried) and low < max_extensions:
-                        low += 1
-                        run(float(f"{best / STEP:.3g}"))
-                    elif best == max(tried) and high < max_extensions:
-                        high += 1
-                        run(float(f"{best * STEP:.3g}"))
-                    else:
-                        break
-                status = "interior" if min(tried) < best < max(tried) else "edge"
+                best, status = search(run, tried, lrs, max_extensions)
                 picks[f"{scheme}/{family}/{dataset}"] = float(best)
                 for row in rows:
                     if (row["dataset"], row["family"], row["scheme"]) == (dataset, family, scheme):
@@ -79,7 +123,7 @@ def tune_learning_rates(name: str, protocol: dict, schemes, datasets, lrs, epoch
 
 def _rates(grid: pd.DataFrame) -> pd.DataFrame:
     """The grid with its rates to 3 significant digits, as tune_learning_rates writes them."""
-    return grid.assign(lr=[float(f"{lr:.3g}") for lr in grid["lr"]])
+    return grid.assign(lr=[rate(lr) for lr in grid["lr"]])
 
 
 def compare_picks(committed: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame:

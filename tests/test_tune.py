@@ -50,3 +50,31 @@ def test_a_file_that_is_no_grid_is_one_line_and_exit_2(tmp_path, capsys):
     assert err.count("\n") == 1 and "b.csv is not a tuning grid: it lacks the columns chosen" in err
     assert main(["compare-tuning", str(tmp_path / "a.csv"), str(tmp_path / "nope.csv")]) == 2
     assert "nope.csv cannot be read" in capsys.readouterr().err
+
+
+def test_the_per_width_search_starts_at_the_pick_and_extends_until_interior(monkeypatch):
+    """tune_width_point starts from the cell's N2 = tune.n2 rate x factors and steps x3 while the best is at an end."""
+    from spectral import tune
+    peak = 0.0011  # the validation accuracy peaks near 0.001, a decade below the starting pick 0.01
+    monkeypatch.setattr(tune, "score", lambda *a: (-abs(math.log(a[5] / peak)), [0.5], 1.0))
+    protocol = {"lr": {"direct-full/nonlinear": 0.01}}
+    g = tune.tune_width_point("paper", protocol, "mnist", "nonlinear", "direct-full", 2000, [1 / 3, 1, 3], 4, 1, [0],
+                              0.2, log=lambda m: None)
+    assert g["lr"].tolist()[:3] == [0.00333, 0.01, 0.03] and g["lr"].tolist()[3:] == [0.00111, 0.00037]
+    assert g.loc[g["chosen"], "lr"].tolist() == [0.00111] and set(g["status"]) == {"interior"}
+    assert set(g["n2"]) == {2000} and set(g["start_lr"]) == {0.01}
+    capped = tune.tune_width_point("paper", protocol, "mnist", "nonlinear", "direct-full", 2000, [1 / 3, 1, 3], 1,
+                                   1, [0], 0.2, log=lambda m: None)
+    assert set(capped["status"]) == {"edge"} and capped["lr"].min() == 0.00111
+    overlay = tune.width_overlay("paper", g)
+    assert overlay == {"protocols": {"paper": {"lr": {"direct-full/nonlinear/mnist/n2000": 0.00111}}}}
+
+
+def test_a_per_width_pick_refines_only_its_own_width():
+    """learning_rate takes scheme/family/dataset/nN2 at that N2 only; the perceptron never reads a width key."""
+    from spectral.experiments import learning_rate
+    lr = {"direct-full/nonlinear/mnist": 0.003, "direct-full/nonlinear/mnist/n2000": 0.001, "direct-full": 0.1}
+    assert learning_rate(lr, "direct-full", "nonlinear", "mnist", 2000) == 0.001
+    assert learning_rate(lr, "direct-full", "nonlinear", "mnist", 1000) == 0.003
+    assert learning_rate(lr, "direct-full", "nonlinear", "fashion-mnist", 2000) == 0.1
+    assert learning_rate({**lr, "direct-full/linear/mnist/n0": 9.0}, "direct-full", "perceptron", "mnist", 0) == 0.1

@@ -31,6 +31,7 @@ if config["design"]:
     if _missing:
         raise ValueError(f"design {config['design']} has no seeds for {len(_missing)} training cells of this config, e.g. "
                          f"{'/'.join(map(str, _missing[0]))}: write a new design for this config")
+TUNE_WIDTH = config["tune"]["per_width"]
 ALL_SCHEMES = sorted(set(config["schemes"]) | set(SENSITIVITY["schemes"]) | {PRUNING["scheme"], PRUNING["baseline_scheme"]})
 
 
@@ -203,3 +204,16 @@ def get_final_output():
 
 def get_test_data_inputs(datasets=None):
     return expand("resources/data/{dataset}/sources.json", dataset=datasets or config["datasets"])
+
+
+def get_tune_width_settings():
+    """The per-width search's settings: its own block, and the base search's seeds, epochs and validation split."""
+    base = {k: config["tune"][k] for k in ("epochs", "seeds", "validation_fraction")}
+    return base | {k: TUNE_WIDTH[k] for k in ("factors", "max_extensions")}
+
+
+def get_tune_width_points(wildcards):
+    """Every per-width pick's grid file of one protocol: datasets x families x schemes x N2 of tune.per_width."""
+    return expand(f"{OUT}/tune/{wildcards.protocol}/width/{{dataset}}/{{family}}/{{scheme}}/n{{n2}}.csv",
+                  dataset=config["tune"]["datasets"], family=TUNE_WIDTH["families"], scheme=config["schemes"],
+                  n2=TUNE_WIDTH["n2"])
