@@ -7,11 +7,13 @@ Implementation choices:
   and on standardised (z-scored per model) weights; per-seed rows pair models of the same seed, `pooled` rows
   pool all seeds.
 - Pruning removes hidden nodes of a trained 784 -> N2 -> 10 network (row i of W1 and column i of W2): a spectral
-  network in order of increasing |lambda| of the hidden node (lambda_out of the first layer; SpectralTools'
-  spectralprune.py@25e3f5a ranks by |diag_end|), a direct one in order of increasing incoming connectivity (Sci.
-  Rep. 12, 11201 (2022), Fig. 3 caption: "the absolute value of each node's incoming connectivity"; our reading is
-  |sum_j w_ij|, with sum_j |w_ij| and the L2 norm as options); both also by the L2 norm of the incoming weights
-  ("magnitude") and in seeded random orders, whose accuracies are averaged.
+  network in order of increasing |lambda| of the hidden node ("eigenvalue": lambda_out of the first layer;
+  SpectralTools' spectralprune.py@25e3f5a ranks by |diag_end|), a direct one in order of increasing incoming
+  connectivity under each reading (SR22 Fig. 3 caption: "the absolute value of each node's incoming connectivity"):
+  "l1" = sum_j |w_ij|, the authors' own pruning code (Funzioni.py@866efa9 `dense_trimming`:
+  np.abs(weights).sum(axis=0) of the (in, out) kernel, the same from 2340e34 on), "abs-sum" = |sum_j w_ij| (the
+  caption's literal words; Functions.py@955482a `dense_connectivity_trim`) and "l2" = the L2 norm. The spectral
+  network is also ranked by "l2", and both get seeded "random" orders, whose accuracies are averaged.
 - Weight distances also compare the initial weights of the spectral-eigvals and direct-full (Glorot) runs with the
   trained direct-full weights (C3's untrained controls), where the npz holds them.
 - Every table is keyed by protocol as well: runs of different protocols never mix.
@@ -140,32 +142,33 @@ def eigenvalue_rows(arrays, dataset: str, scheme: str, seed: int, layer: int = 0
     return rows
 
 
-CONNECTIVITY = {"abs-sum": lambda w: np.abs(w.sum(axis=1)), "l1": lambda w: np.abs(w).sum(axis=1),
-                "l2": lambda w: np.linalg.norm(w, axis=1)}
+CONNECTIVITY = {"l1": lambda w: np.abs(w).sum(axis=1), "abs-sum": lambda w: np.abs(w.sum(axis=1)),
+                "l2": lambda w: np.linalg.norm(w, axis=1)}  # w: (N2, in), one row of incoming weights per node
+ORDERS = ("eigenvalue", *CONNECTIVITY, "random")  # every pruning order, by one name in tables, claims and figures
 
 
-def pruning_orders(arrays, seed: int, connectivity: str = "abs-sum", random_repeats: int = 1) -> dict[str, list]:
+def pruning_orders(arrays, seed: int, random_repeats: int = 1) -> dict[str, list]:
     """Removal orders of a 784 -> N2 -> 10 network's hidden nodes, each a list of rankings (several for random).
 
-    A spectral network (its npz has eigenvalues) is ranked by |lambda| of the hidden node and by its incoming-weight
-    L2 norm ("magnitude"); a direct one by its incoming connectivity (`connectivity`, SR22 Fig. 3's baseline) and by
-    the same L2 norm. Both get `random_repeats` seeded random orders.
+    A spectral network (its npz has eigenvalues) is ranked by |lambda| of the hidden node ("eigenvalue") and by its
+    incoming-weight L2 norm ("l2"); a direct one by every reading of its incoming connectivity (CONNECTIVITY: "l1",
+    "abs-sum", "l2"). Both get `random_repeats` seeded random orders.
     """
     w1 = arrays["layer0.weight"]
     n2 = w1.shape[0]
     rng = np.random.default_rng(seed)
-    orders = {"magnitude": [np.argsort(CONNECTIVITY["l2"](w1), kind="stable")],
-              "random": [rng.permutation(n2) for _ in range(random_repeats)]}
     if "layer0.eigvals_out" in arrays:
-        orders["eigenvalue"] = [np.argsort(np.abs(arrays["layer0.eigvals_out"]), kind="stable")]
+        orders = {"eigenvalue": [np.argsort(np.abs(arrays["layer0.eigvals_out"]), kind="stable")],
+                  "l2": [np.argsort(CONNECTIVITY["l2"](w1), kind="stable")]}
     else:
-        orders["connectivity"] = [np.argsort(CONNECTIVITY[connectivity](w1), kind="stable")]
+        orders = {name: [np.argsort(f(w1), kind="stable")] for name, f in CONNECTIVITY.items()}
+    orders["random"] = [rng.permutation(n2) for _ in range(random_repeats)]
     return orders
 
 
 @torch.no_grad()
 def pruning_rows(arrays, x: torch.Tensor, y: torch.Tensor, fractions, seed: int, activation: str = "relu",
-                 connectivity: str = "abs-sum", random_repeats: int = 1) -> list[dict]:
+                 random_repeats: int = 1) -> list[dict]:
     """Test accuracy of a 784 -> N2 -> 10 network as hidden nodes are removed in each order (random: the mean over
     its repeats)."""
     from .models import ACTIVATIONS
@@ -174,7 +177,7 @@ def pruning_rows(arrays, x: torch.Tensor, y: torch.Tensor, fractions, seed: int,
     hidden = ACTIVATIONS[activation]()(x @ w1.T)  # (N, N2), computed once; pruning masks its columns
     n2 = w1.shape[0]
     rows = []
-    for order, rankings in pruning_orders(arrays, seed, connectivity, random_repeats).items():
+    for order, rankings in pruning_orders(arrays, seed, random_repeats).items():
         for fraction in fractions:
             accs = []
             for ranking in rankings:
@@ -210,7 +213,7 @@ def eigenvalue_table(paths, keys) -> pd.DataFrame:
                                        "trained"])
 
 
-def pruning_table(paths, keys, fractions, activations: dict, test_subset=None, data_dir=None, connectivity="abs-sum",
+def pruning_table(paths, keys, fractions, activations: dict, test_subset=None, data_dir=None,
                   random_repeats=1) -> pd.DataFrame:
     """Pruning curves of every (protocol, dataset, scheme, n2, seed) network; `activations` maps protocol -> name."""
     from . import data as data_mod
@@ -220,7 +223,7 @@ def pruning_table(paths, keys, fractions, activations: dict, test_subset=None, d
             x, y = data_mod.load(dataset, "test", data_dir)
             tests[dataset] = (x[:test_subset], y[:test_subset])
         for row in pruning_rows(np.load(path), *tests[dataset], fractions, int(seed), activations[protocol],
-                                connectivity, random_repeats):
+                                random_repeats):
             rows.append({"protocol": protocol, "dataset": dataset, "scheme": scheme, "n2": int(n2), "seed": int(seed),
                          **row})
     return pd.DataFrame(rows, columns=["protocol", "dataset", "scheme", "n2", "seed", "order", "fraction_removed",

@@ -10,10 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .claims import CELL_COLUMNS, cell, claim_base, decide, spearman_per_seed, summarize_claims
+from .analysis import CONNECTIVITY
+from .claims import BASELINE_NOT_BETTER, CELL_COLUMNS, cell, claim_base, decide, spearman_per_seed, summarize_claims
 
 ACC = "final_test_accuracy"
+CONNECTIVITY_READINGS = tuple(CONNECTIVITY)  # C5's baseline orders: l1, abs-sum, l2
 ALL_EXPERIMENTS = ("perceptron", "telescopic", "nonlinear")
+TREND_MIN_N2 = 3  # C4's trend and closing cells need this many N2 values (rule point 4b)
 
 
 def delta_of(delta: dict, claim: str) -> float:
@@ -77,10 +80,11 @@ def claim_c4(runs: pd.DataFrame, margin: float, delta: float) -> list[dict]:
         ev, dft = tele[tele["scheme"] == "spectral-eigvals"], tele[tele["scheme"] == "direct-full"]
         if ev.empty:
             continue
-        note = "" if ev["n2"].nunique() >= 2 else "fewer than 2 N2 values in telescopic; "
-        rows.append(cell("C4", dataset, "telescopic", -1, "Spearman rho(N2, accuracy) per seed, trend", 0.0,
-                         diffs=spearman_per_seed(ev, ACC), primary="paired",
-                         detail=note + f"{ev['n2'].nunique()} N2 values"))
+        trend = ev["n2"].nunique() >= TREND_MIN_N2  # a rank correlation over two points is always +-1: no test
+        if trend:
+            rows.append(cell("C4", dataset, "telescopic", -1, "Spearman rho(N2, accuracy) per seed, trend", 0.0,
+                             diffs=spearman_per_seed(ev, ACC), primary="paired",
+                             detail=f"{ev['n2'].nunique()} N2 values"))
         top_n2 = int(ev["n2"].max())
         top = ev[ev["n2"] == top_n2].groupby("seed")[ACC].mean()
         refs = {"C4": (dft[dft["n2"] == top_n2].groupby("seed")[ACC].mean(), "direct-full telescopic"),
@@ -93,7 +97,7 @@ def claim_c4(runs: pd.DataFrame, margin: float, delta: float) -> list[dict]:
             rows.append(cell(claim, dataset, "telescopic", top_n2, f"acc(spectral-eigvals, largest N2) - acc({name})"
                              f", gap", -margin, delta=delta, a=top, b=ref, diffs=both.iloc[:, 0] - both.iloc[:, 1],
                              detail=f"eigvals {top.mean():.4f} vs {name} {ref.mean():.4f}, margin {margin:g}"))
-        if not dft.empty:
+        if trend and not dft.empty:
             gap = ev.merge(dft, on=["seed", "n2"], suffixes=("", "_ref"))
             gap = gap.assign(gap=gap[ACC] - gap[f"{ACC}_ref"])
             rows.append(cell("C4", dataset, "telescopic", -1, "Spearman rho(N2, gap to direct-full telescopic) per "
@@ -114,48 +118,81 @@ def largest_safe_fraction(curve: pd.DataFrame, margin: float) -> pd.Series:
     return pd.Series(out, dtype=float)
 
 
-def claim_c5(pruning: pd.DataFrame, *, protocol, scheme, baseline_scheme, claim_fraction, area_fraction, margin,
-             delta) -> list[dict]:
-    """C5 (spectral by |lambda| vs the direct-full baseline by connectivity) and C5-explore (one network's orders)."""
+def claim_c5(pruning: pd.DataFrame, *, protocol, scheme, baseline_scheme, connectivity, claim_fraction, area_fraction,
+             margin, delta) -> list[dict]:
+    """C5 (spectral by |lambda| vs the direct-full baseline pruned by connectivity) under the primary reading
+    `connectivity` and, as C5@<reading>, every other reading the table holds; C5-guard@<reading>: does that baseline
+    order beat random pruning of the same network (paired by seed); C5-explore (one spectral network's orders)."""
     rows = []
     sub = pruning[pruning["protocol"] == protocol]
+    readings = [r for r in CONNECTIVITY_READINGS if r in set(sub["order"])]
+
+    def at(frame, fraction=claim_fraction):
+        return frame[np.isclose(frame["fraction_removed"], fraction)].groupby("seed")["test_accuracy"].mean()
+
+    def area(frame):
+        return frame[frame["fraction_removed"] <= area_fraction + 1e-9].groupby("seed")["test_accuracy"].mean()
+
+    def paired(claim, dataset, n2, statistic, a, b, threshold, detail):
+        both = pd.concat([a, b], axis=1, join="inner")
+        return cell(claim, dataset, "nonlinear", n2, statistic, threshold, diffs=both.iloc[:, 0] - both.iloc[:, 1],
+                    a=a, b=b, primary="paired", detail=detail)
+
     for (dataset, n2), g in sub.groupby(["dataset", "n2"], sort=True):
         spec = g[(g["scheme"] == scheme) & (g["order"] == "eigenvalue")]
-        base = g[(g["scheme"] == baseline_scheme) & (g["order"] == "connectivity")]
-
-        def at(frame, fraction=claim_fraction):
-            return frame[np.isclose(frame["fraction_removed"], fraction)].groupby("seed")["test_accuracy"].mean()
-
-        def area(frame):
-            return frame[frame["fraction_removed"] <= area_fraction + 1e-9].groupby("seed")["test_accuracy"].mean()
-
-        if not spec.empty and not base.empty:
+        direct = g[g["scheme"] == baseline_scheme]
+        random = direct[direct["order"] == "random"]
+        for reading in readings:
+            base = direct[direct["order"] == reading]
+            if spec.empty or base.empty:
+                continue
+            claim = "C5" if reading == connectivity else f"C5@{reading}"
             safe_s, safe_b = largest_safe_fraction(spec, margin), largest_safe_fraction(base, margin)
-            note = (f"largest fraction within {margin:g} of unpruned: spectral {safe_s.mean():.2f}, baseline "
-                    f"{safe_b.mean():.2f}")
-            for statistic, a, b in ((f"acc(|lambda|) - acc(baseline by connectivity), {claim_fraction:g} removed",
+            note = (f"largest fraction within {margin:g} of unpruned (SR22's statement): spectral {safe_s.mean():.2f}, "
+                    f"baseline by {reading} {safe_b.mean():.2f}")
+            for statistic, a, b in ((f"acc(|lambda|) - acc(baseline by {reading}), {claim_fraction:g} removed",
                                      at(spec), at(base)),
-                                    (f"mean acc up to {area_fraction:g} removed, |lambda| - baseline by connectivity",
+                                    (f"mean acc up to {area_fraction:g} removed, |lambda| - baseline by {reading}",
                                      area(spec), area(base))):
-                rows.append(cell("C5", dataset, "nonlinear", n2, statistic, -margin, delta=delta, a=a, b=b,
+                rows.append(cell(claim, dataset, "nonlinear", n2, statistic, -margin, delta=delta, a=a, b=b,
                                  detail=f"spectral {a.mean():.4f} vs baseline {b.mean():.4f}; {note}"))
-            rows.append(cell("C5-explore", dataset, "nonlinear", n2, "largest safe fraction, spectral - baseline",
-                             0.0, a=safe_s, b=safe_b, detail=note))
-            l2 = g[(g["scheme"] == baseline_scheme) & (g["order"] == "magnitude")]
-            if not l2.empty:  # the same comparison under another reading of "incoming connectivity": the L2 norm
-                rows.append(cell("C5-explore", dataset, "nonlinear", n2, f"acc(|lambda|) - acc(baseline by L2 norm),"
-                                 f" {claim_fraction:g} removed", -margin, a=at(spec), b=at(l2),
-                                 detail=f"spectral {at(spec).mean():.4f} vs baseline by L2 norm {at(l2).mean():.4f}"))
+            if reading == connectivity:
+                rows.append(cell("C5-explore", dataset, "nonlinear", n2, "largest safe fraction, spectral - baseline",
+                                 0.0, a=safe_s, b=safe_b, detail=note))
+            if not random.empty:
+                for statistic, a, b in ((f"acc({reading}) - acc(random), {claim_fraction:g} removed", at(base),
+                                         at(random)),
+                                        (f"mean acc up to {area_fraction:g} removed, {reading} - random", area(base),
+                                         area(random))):
+                    rows.append(paired(f"C5-guard@{reading}", dataset, n2, statistic, a, b, 0.0,
+                                       f"baseline by {reading} {a.mean():.4f} vs random {b.mean():.4f}"))
         own = g[g["scheme"] == scheme]
-        for other in ("magnitude", "random"):
+        for other in ("l2", "random"):
             a, b = at(own[own["order"] == "eigenvalue"]), at(own[own["order"] == other])
             if a.empty or b.empty:
                 continue
-            both = pd.concat([a, b], axis=1, join="inner")
-            rows.append(cell("C5-explore", dataset, "nonlinear", n2, f"acc(|lambda|) - acc({other}) on the spectral "
-                             f"network, {claim_fraction:g} removed", 0.0, diffs=both.iloc[:, 0] - both.iloc[:, 1],
-                             a=a, b=b, primary="paired", detail=f"|lambda| {a.mean():.4f} vs {other} {b.mean():.4f}"))
+            rows.append(paired("C5-explore", dataset, n2, f"acc(|lambda|) - acc({other}) on the spectral network, "
+                               f"{claim_fraction:g} removed", a, b, 0.0, f"|lambda| {a.mean():.4f} vs {other} "
+                                                                          f"{b.mean():.4f}"))
     return rows
+
+
+def guard_baselines(verdicts: pd.DataFrame, connectivity: str) -> pd.DataFrame:
+    """Rule point 7: a C5 claim whose baseline order does not beat random (its C5-guard@<reading> verdict is not
+    `holds` on that dataset; overall: on some dataset) reads `baseline no better than random` instead of a verdict,
+    so an order worse than random can never carry C5."""
+    verdicts = verdicts.copy()
+    guard = verdicts[verdicts["claim"].str.startswith("C5-guard@")]
+    failed = {(r.protocol, r.claim.split("@")[1], r.dataset) for r in guard.itertuples() if r.verdict != "holds"}
+    for (protocol, reading, dataset) in sorted(failed):
+        claim = "C5" if reading == connectivity else f"C5@{reading}"
+        where = ((verdicts["protocol"] == protocol) & (verdicts["claim"] == claim)
+                 & verdicts["dataset"].isin([dataset, "all"]))
+        verdicts.loc[where, "detail"] = (f"baseline by {reading} no better than random on {dataset} "
+                                         f"(C5-guard@{reading}); the test against it: " + verdicts.loc[where, "verdict"]
+                                         + "; " + verdicts.loc[where, "detail"])
+        verdicts.loc[where, "verdict"] = BASELINE_NOT_BETTER
+    return verdicts
 
 
 def claim_c6(runs: pd.DataFrame, variant: str, reference: str, delta: float) -> list[dict]:
@@ -180,8 +217,9 @@ def claim_c6(runs: pd.DataFrame, variant: str, reference: str, delta: float) -> 
 def claim_names(margins, equivalence_margin) -> list[str]:
     """Claim rows in report order (a run has the ones its tables support)."""
     return (["C1"] + [f"C2@{100 * m:g}pp" for m in margins]
-            + [f"C2-TOST@{100 * equivalence_margin:g}pp", "C3", "C3-moves", "C4", "C4-perceptron", "C5", "C5-explore",
-               "C6"])
+            + [f"C2-TOST@{100 * equivalence_margin:g}pp", "C3", "C3-moves", "C4", "C4-perceptron", "C5"]
+            + [f"C5@{r}" for r in CONNECTIVITY_READINGS] + [f"C5-guard@{r}" for r in CONNECTIVITY_READINGS]
+            + ["C5-explore", "C6"])
 
 
 def evaluate_claims(runs: pd.DataFrame, distances: pd.DataFrame, pruning: pd.DataFrame | None = None, *,
@@ -217,12 +255,13 @@ def evaluate_claims(runs: pd.DataFrame, distances: pd.DataFrame, pruning: pd.Dat
         return pd.DataFrame(columns=CELL_COLUMNS), summarize_claims(pd.DataFrame(columns=CELL_COLUMNS))
     frame = frame.assign(_order=frame["claim"].map(order)).sort_values(["_order", "protocol", "dataset"], kind="stable")
     cells = decide(frame.drop(columns="_order"), alpha)
-    return cells, summarize_claims(cells)
+    verdicts = summarize_claims(cells)
+    return cells, guard_baselines(verdicts, c5["connectivity"]) if c5 is not None else verdicts
 
 
 RUN_KEYS = ["protocol", "dataset", "experiment", "scheme", "n2", "seed"]
 DISTANCE_KEYS = ["protocol", "dataset", "scheme", "seed", "standardised"]
-C5_KEYS = ("protocol", "scheme", "baseline_scheme", "claim_fraction", "area_fraction", "margin")
+C5_KEYS = ("protocol", "scheme", "baseline_scheme", "connectivity", "claim_fraction", "area_fraction", "margin")
 
 
 def grid_view(cells: pd.DataFrame, grid: dict) -> pd.DataFrame:

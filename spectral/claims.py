@@ -27,11 +27,30 @@ The rule, fixed before any table is read (alpha = claims.alpha, delta = claims.d
    threshold detected with 80 % power at that level and the observed sd(s) with the seeds it has, and
    `seeds_needed` the seeds (per arm for Welch) that would decide it with 80 % power if the observed effect were
    true (the one-sided test, or the equivalence test when the effect lies within delta), blank above 1000.
-6. Beside every test with n >= 10: an exact sign-flip (one-sample) or permutation (Welch) test of the same mean;
+   The formulas (docs/verdict-rule.md): a one-sided t test at `level` with standard error se and df (paired:
+   se = sd / sqrt(n), df = n - 1; Welch: se = sqrt(sd_a^2 / n + sd_b^2 / n) with Welch-Satterthwaite df) has power
+   1 - F_nct(t_{1-level, df}; df, d / se) against a true distance d (F_nct the noncentral t distribution with
+   noncentrality d / se); mdd80 is the d where that power is 0.8 (bisection). `seeds_needed` is the smallest n at
+   which either route reaches 0.8: the one-sided test at the observed distance, or, when |distance| < delta, the
+   two one-sided tests of |effect - threshold| < delta (power P_low + P_high - 1 of the two noncentral t tails).
+6. Beside every test with n >= 10: a sign-flip (one-sample) or permutation (Welch) test of the same mean, exact
+   (every rearrangement enumerated) while there are at most 2^20 of them (n <= 20 paired seeds; two arms up to
+   C(n_a + n_b, n_a) <= 2^20), else Monte Carlo with 100,000 random rearrangements (the 19-against-19 cells);
    `perm_disagrees` marks a cell whose unadjusted decision at alpha differs (listed in claims.md).
+7. C5's baseline must beat random (SR22's comparison is against a network pruned by connectivity, so an order no
+   better than random would make it a straw man): C5-guard@<reading> tests, on the same direct-full networks paired
+   by seed, acc(order) - acc(random) > 0 at the claim fraction and over the curve. A reading whose guard does not
+   hold on a dataset (rule 4) is flagged, and its C5 claim on that dataset (and overall) reads `baseline no better
+   than random` instead of a verdict: such an order can never be the primary baseline.
+Precedence and scope: a cell is labelled by the first that applies of `at the threshold`, `holds`, `does not
+hold`, `superior`, `inconclusive` (so a cell both at the threshold and significant is `at the threshold`).
+`at the threshold` is a per-cell equivalence statement at alpha with no multiplicity control across a family's
+cells (it can neither make a claim hold nor fail: rule 4); Holm controls only the holds and fails directions.
+C4's trend and closing cells exist only with at least TREND_MIN_N2 = 3 telescopic N2 values (a rank correlation
+over two points is always +-1).
 
 Claims (NC21 = Nat. Commun. 12, 1330 (2021); PRE21 = Phys. Rev. E 104, 054312 (2021); SR22 = Sci. Rep. 12, 11201
-(2022); all from their abstracts, introductions and figure captions, see shared EVIDENCE; the mapping to our
+(2022); all from their abstracts, introductions and figure captions, see docs/evidence.md; the mapping to our
 experiments is our reading):
 - C1 (NC21 abstract): acc(spectral-eigvals) - acc(direct-restricted) > 0 at equal trainable count.
 - C2@m (NC21 abstract, SR22 introduction): acc(spectral-full) - acc(direct-full) > -m (non-inferiority, primary);
@@ -45,8 +64,10 @@ experiments is our reading):
   class of linear maps the retracted network belongs to.
 - C5 (SR22 Fig. 3 caption): the spectral network pruned by smallest |lambda| is not worse, by more than the
   margin, than a direct-full network of the same shape pruned by smallest incoming connectivity: at the claim
-  fraction and over the curve (mean accuracy up to the area fraction). C5-explore (exploratory): on the same
-  spectral network, |lambda| against weight-norm and random orders.
+  fraction and over the curve (mean accuracy up to the area fraction). Connectivity is pruning.connectivity (l1 =
+  sum_j |w_ij|, the authors' pruning code); C5@abs-sum and C5@l2 judge the other readings, C5-guard@<reading> each
+  baseline against random (rule 7). C5-explore (exploratory): on the same spectral network, |lambda| against the
+  L2-norm and random orders, and the largest fraction each curve keeps within the margin of its unpruned network.
 - C6 (PRE21 abstract): two eigenvalue sets per mapping (per-layer) train eigenvalue-only networks better than one
   per node: acc(spectral-eigvals, per-layer) - acc(spectral-eigvals, per-node) > 0 on the cells both run.
 """
@@ -69,6 +90,7 @@ CLAIM_COLUMNS = ["protocol", "claim", "dataset", "verdict", "cells", "cells_hold
                  "cells_fail", "cells_undecided", "cells_wrong_side", "detail"]
 SEEDS_CAP = 1000  # seeds_needed is left blank above this
 PERMUTATION_MIN_N = 10  # the distribution-free check runs from this many seeds on
+BASELINE_NOT_BETTER = "baseline no better than random"  # rule 7: a C5 verdict whose baseline fails its guard
 RETRACTION_TOLERANCE = 1e-3  # accuracies are counts / 10000: a float-rounding flip of a few samples at most
 CLAIM_TEXT = {
     "C1": "Training eigenvalues only beats direct training of as many randomly chosen weights.",
@@ -79,7 +101,8 @@ CLAIM_TEXT = {
     "C4": "Telescopic networks gain accuracy with N2 and reach direct-full training of the same network.",
     "C4-perceptron": "The eigenvalue-trained telescopic network reaches the direct-full perceptron.",
     "C5": "Pruning by smallest |lambda| is not worse than a direct-full network pruned by connectivity (SR22 Fig. 3).",
-    "C5-explore": "On one spectral network, |lambda| order beats weight-norm and random orders (exploratory).",
+    "C5-guard": "C5's baseline order beats random pruning of the same direct-full network (a baseline must beat random).",
+    "C5-explore": "On one spectral network, |lambda| order beats L2-norm and random orders (exploratory).",
     "C6": "Two eigenvalue sets per mapping (per-layer) beat one per node for eigenvalue-only training (PRE21).",
 }
 

@@ -1,7 +1,7 @@
 """Spectral and restricted linear layers.
 
 Giambagli et al., "Machine learning in spectral domain", Nat. Commun. 12, 1330 (2021): the paper's equations
-could not be read here (only its abstract, introduction and Fig. 4 caption; shared EVIDENCE.md), so this is our
+could not be read here (only its abstract, introduction and Fig. 4 caption; docs/evidence.md), so this is our
 reading of the abstract's operator, checked against SpectralLayer.py@39a4c47 and FourierLayer.py@0c297f5 of
 Buffoni/spectral_learning: the layer k -> k+1 is the lower-left block of the transfer operator A = Phi Lambda Phi^-1 that acts on the
 N_k + N_{k+1} nodes of both layers, with Phi = I + phi (phi in the lower-left block, so Phi^2 = 2 Phi - I and

@@ -13,6 +13,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from .analysis import ORDERS  # noqa: E402
 from .models import SCHEMES  # noqa: E402
 
 PALETTE = dict(zip(SCHEMES, sns.color_palette("colorblind", len(SCHEMES))))
@@ -108,8 +109,9 @@ def fig4_weights(hist: pd.DataFrame, png, pdf) -> None:
     _save(fig, png, pdf)
 
 
-def fig5_spectrum(eig: pd.DataFrame, prune: pd.DataFrame, png, pdf) -> None:
-    """Eigenvalues before/after training, |lambda_in| as an image, and the pruning curve, one row per dataset."""
+def fig5_spectrum(eig: pd.DataFrame, prune: pd.DataFrame, png, pdf, *, c5_protocol: str) -> None:
+    """Eigenvalues before/after training, |lambda_in| as an image, and the C5 networks' pruning curves (the widest
+    N2; one colour per network and order: eigenvalue = |lambda|, l1, abs-sum, l2, random), one row per dataset."""
     datasets = sorted(set(eig["dataset"]) | set(prune["dataset"]))
     fig, axes = plt.subplots(len(datasets), 3, figsize=(17, 4.8 * len(datasets)), squeeze=False,
                              layout="constrained")
@@ -125,15 +127,16 @@ def fig5_spectrum(eig: pd.DataFrame, prune: pd.DataFrame, png, pdf) -> None:
             sns.heatmap(image, ax=row[1], cmap="magma", square=True, xticklabels=False, yticklabels=False,
                         cbar_kws={"label": "mean |lambda_in| over seeds"})
         row[1].set(title=f"{dataset}: |lambda_in| of the 784 input pixels")
-        pr = prune[prune["dataset"] == dataset].assign(**{ACC: 100 * prune["test_accuracy"]})
+        pr = prune[(prune["dataset"] == dataset) & (prune["protocol"] == c5_protocol)]
         if len(pr):
-            pr = pr.assign(network=pr["protocol"] + " " + pr["scheme"] + " N2=" + pr["n2"].astype(str))
-            widest = pr.groupby(["protocol", "scheme"])["n2"].transform("max")
-            pr = pr[pr["n2"] == widest]
-            sns.lineplot(pr, x="fraction_removed", y=ACC, hue="network", style="order", marker="o",
-                         errorbar=("ci", 95), ax=row[2])
-            row[2].set(title=f"{dataset}: pruning by |lambda|, connectivity, weight norm or at random",
+            pr = pr[pr["n2"] == pr["n2"].max()]  # the widest C5 networks
+            pr = pr.assign(**{ACC: 100 * pr["test_accuracy"], "network, order": pr["scheme"] + ", " + pr["order"]})
+            lines = [f"{s}, {o}" for s in _order(pr) for o in ORDERS if f"{s}, {o}" in set(pr["network, order"])]
+            sns.lineplot(pr, x="fraction_removed", y=ACC, hue="network, order", hue_order=lines, marker="o",
+                         palette=sns.color_palette("colorblind", len(lines)), errorbar=("ci", 95), ax=row[2])
+            row[2].set(title=f"{dataset}: C5 networks ({c5_protocol}, N2 = {pr['n2'].max()}) pruned in each order",
                        xlabel="share of hidden nodes removed")
+            row[2].legend(fontsize=7, title="network, order", title_fontsize=7)
     _save(fig, png, pdf)
 
 

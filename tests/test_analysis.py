@@ -55,7 +55,8 @@ def test_pruning_by_eigenvalue_removes_smallest_first():
     by = rows.set_index(["order", "fraction_removed"])["test_accuracy"]
     assert by[("eigenvalue", 0.0)] == 1.0 and by[("eigenvalue", 0.5)] == 1.0
     assert by[("random", 0.5)] < 1.0
-    assert by[("magnitude", 0.0)] == 1.0  # every order starts from the intact network
+    assert by[("l2", 0.0)] == 1.0  # every order starts from the intact network
+    assert set(rows["order"]) == {"eigenvalue", "l2", "random"}  # a spectral network: |lambda|, L2 norm, random
     assert rows.set_index(["order", "fraction_removed"])["nodes_kept"][("random", 0.5)] == 10
 
 
@@ -67,8 +68,8 @@ def test_operator_table_identity():
     np.testing.assert_allclose(a, phi @ lam @ np.linalg.inv(phi), atol=1e-12)
 
 
-def test_magnitude_order_removes_smallest_incoming_norm_first():
-    """Nodes with tiny incoming weights go first under "magnitude", whatever their eigenvalues say."""
+def test_l2_order_removes_smallest_incoming_norm_first():
+    """Nodes with tiny incoming weights go first under "l2", whatever their eigenvalues say."""
     torch.manual_seed(1)
     n2 = 10
     w1 = torch.randn(n2, 4)
@@ -80,7 +81,20 @@ def test_magnitude_order_removes_smallest_incoming_norm_first():
     rows = pd.DataFrame(pruning_rows({"layer0.weight": w1.numpy(), "layer1.weight": w2.numpy(),
                                       "layer0.eigvals_out": lam}, x, y, [0.5], seed=0))
     by = rows.set_index("order")["test_accuracy"]
-    assert by["magnitude"] > 0.95 and by["eigenvalue"] < by["magnitude"]
+    assert by["l2"] > 0.95 and by["eigenvalue"] < by["l2"]
+
+
+def test_connectivity_readings_rank_as_computed_by_hand():
+    """A direct network's orders: l1 = sum_j |w_ij| (the authors' dense_trimming), abs-sum = |sum_j w_ij|, l2."""
+    from spectral.analysis import pruning_orders
+    w1 = np.array([[3.0, -3.0], [1.0, 1.0], [0.5, 0.0], [-2.0, -2.5]])  # rows: hidden nodes, columns: inputs
+    # l1: 6, 2, 0.5, 4.5 -> 2, 1, 3, 0; abs-sum: 0, 2, 0.5, 4.5 -> 0, 2, 1, 3; l2: 4.24, 1.41, 0.5, 3.20 -> 2, 1, 3, 0
+    orders = pruning_orders({"layer0.weight": w1, "layer1.weight": np.ones((2, 4))}, seed=0, random_repeats=3)
+    assert set(orders) == {"l1", "abs-sum", "l2", "random"} and len(orders["random"]) == 3
+    assert orders["l1"][0].tolist() == [2, 1, 3, 0]
+    assert orders["abs-sum"][0].tolist() == [0, 2, 1, 3]
+    assert orders["l2"][0].tolist() == [2, 1, 3, 0]
+    assert sorted(orders["random"][0].tolist()) == [0, 1, 2, 3]
 
 
 def test_run_rows_from_cli_records_classify_their_cell():

@@ -11,8 +11,8 @@ from spectral.claim_cells import evaluate_claims, largest_safe_fraction
 from spectral.claims import claim_verdict, decide
 
 SCHEMES = ("direct-restricted", "spectral-eigvals", "direct-full", "spectral-full")
-C5 = dict(protocol="pruning-2022", scheme="spectral-full", baseline_scheme="direct-full", claim_fraction=0.5,
-          area_fraction=0.5, margin=0.01)
+C5 = dict(protocol="pruning-2022", scheme="spectral-full", baseline_scheme="direct-full", connectivity="l1",
+          claim_fraction=0.5, area_fraction=0.5, margin=0.01)
 DELTA = {"C1": 0.005, "C2": 0.0025, "C3": 0.0, "C4": 0.005, "C5": 0.0025, "C6": 0.005}
 
 
@@ -56,15 +56,15 @@ def synthetic_distances(eigvals_closer=True, moves=True, seeds=5, protocol="pape
     return pd.DataFrame(rows)
 
 
-def synthetic_pruning(spectral_keeps=0.90, seeds=5, noise=0.003):
+def synthetic_pruning(spectral_keeps=0.90, seeds=5, noise=0.003, random_keeps=0.80):
     """A spectral network pruned by |lambda| (accuracy `spectral_keeps` at 50 %) and a direct-full baseline pruned
     by connectivity (0.90 at 50 %), independent seeds; both start at 0.95."""
     rng = np.random.default_rng(1)
     rows = []
     for seed in range(seeds):
-        curves = {("spectral-full", "eigenvalue"): spectral_keeps, ("spectral-full", "magnitude"): 0.85,
-                  ("spectral-full", "random"): 0.80, ("direct-full", "connectivity"): 0.90,
-                  ("direct-full", "magnitude"): 0.88, ("direct-full", "random"): 0.80}
+        curves = {("spectral-full", "eigenvalue"): spectral_keeps, ("spectral-full", "l2"): 0.85,
+                  ("spectral-full", "random"): 0.80, ("direct-full", "l1"): 0.90, ("direct-full", "abs-sum"): 0.89,
+                  ("direct-full", "l2"): 0.88, ("direct-full", "random"): random_keeps}
         for (scheme, order), half in curves.items():
             e = rng.normal(0, noise)
             for fraction, acc in ((0.0, 0.95), (0.5, half), (0.9, half - 0.2)):
@@ -195,6 +195,33 @@ def test_c4_has_both_references_and_a_closing_trend():
     assert overall(verdicts, "C4") == "holds" and overall(verdicts, "C4-perceptron") == "does not hold"
     _, far = evaluate(synthetic_runs(tele_full=0.90, eigvals_gain=-0.03))
     assert overall(far, "C4") == "does not hold"
+
+
+def test_a_two_point_trend_gets_no_test():
+    """With two telescopic N2 a per-seed Spearman rho is always +-1: C4 then has no trend or closing cell, only the
+    gap at the largest N2; with three it has both."""
+    cells, _ = evaluate(synthetic_runs(n2s=(10, 100)))
+    c4 = cells[cells["claim"] == "C4"]
+    assert len(c4) == 1 and c4["statistic"].str.contains("gap").all()
+    cells, _ = evaluate(synthetic_runs(n2s=(10, 100, 1000)))
+    assert cells[cells["claim"] == "C4"]["statistic"].str.contains("trend|closing").sum() == 2
+
+
+def test_a_baseline_worse_than_random_is_flagged_and_cannot_carry_c5():
+    """A baseline order that beats random passes its guard and C5 gets its verdict; when random pruning of the same
+    networks does better than every connectivity order, each guard fails and C5 (the primary reading) and every
+    C5@<reading> read `baseline no better than random`, whatever the test against the baseline says."""
+    cells, verdicts = evaluate()
+    assert overall(verdicts, "C5-guard@l1", "pruning-2022") == "holds"
+    assert overall(verdicts, "C5", "pruning-2022") == "holds" and overall(verdicts, "C5@abs-sum", "pruning-2022") == "holds"
+    assert "C5@l1" not in set(verdicts["claim"])  # the primary reading is C5 itself
+    _, flipped = evaluate(pruning=synthetic_pruning(random_keeps=0.93))
+    for claim in ("C5", "C5@abs-sum", "C5@l2"):
+        for dataset in ("mnist", "all"):
+            row = flipped[(flipped["claim"] == claim) & (flipped["dataset"] == dataset)]
+            assert row["verdict"].item() == "baseline no better than random", (claim, dataset)
+            assert "the test against it: holds" in row["detail"].item()
+    assert overall(flipped, "C5-guard@l1", "pruning-2022") == "does not hold"
 
 
 def test_c6_compares_the_per_layer_variant_with_per_node():

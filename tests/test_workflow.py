@@ -77,11 +77,12 @@ def test_tables_are_well_formed(smoke):
     eig = pd.read_csv(t / "eigenvalues.csv")
     assert len(eig) == n_data * 2 * n_seeds * (784 + 10)
     prune = pd.read_csv(t / "pruning.csv")
-    networks = n_seeds * (n_data * 2 * n_h + len(c5))
-    assert len(prune) == networks * 3 * len(cfg["pruning"]["fractions"])
-    assert set(prune["order"]) == {"eigenvalue", "connectivity", "magnitude", "random"}
+    spectral_networks = n_seeds * (n_data * 2 * n_h + len(c5) // 2)  # eigenvalue, l2, random
+    direct_networks = n_seeds * len(c5) // 2  # l1, abs-sum, l2, random
+    assert len(prune) == (spectral_networks * 3 + direct_networks * 4) * len(cfg["pruning"]["fractions"])
+    assert set(prune["order"]) == {"eigenvalue", "l1", "abs-sum", "l2", "random"}
     direct = prune[prune["scheme"] == cfg["pruning"]["baseline_scheme"]]
-    assert set(direct["order"]) == {"connectivity", "magnitude", "random"}
+    assert set(direct["order"]) == {"l1", "abs-sum", "l2", "random"}
     full = prune[prune["fraction_removed"] == 0]
     assert (full.groupby(["protocol", "dataset", "scheme", "n2", "seed"])["test_accuracy"].nunique() == 1).all()
 

@@ -94,7 +94,8 @@ rule fig5_spectrum:
         pdf=f"{OUT}/figures/fig5_spectrum.pdf",
     params:
         plot="fig5_spectrum",
-        protocol=None,  # the exploratory curves of the main protocol and the C5 networks side by side
+        protocol=None,  # the eigenvalue panels take the main protocol's rows, the pruning panel the C5 networks'
+        options={"c5_protocol": PRUNING["protocol"]},
     log:
         "logs/figures/fig5_spectrum.log",
     threads: 1

@@ -68,7 +68,6 @@ rule pruning_table:
         run_keys=get_npz_keys("nonlinear", SPECTRAL_SCHEMES + [PRUNING["scheme"], PRUNING["baseline_scheme"]],
                               get_pruning_sources()),
         fractions=PRUNING["fractions"],
-        connectivity=PRUNING["connectivity"],
         random_repeats=PRUNING["random_repeats"],
         activations={p: config["protocols"][p]["nonlinear_activation"] for p in ALL_PROTOCOLS},
         test_subset=config["data"]["test_subset"],
