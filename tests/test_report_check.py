@@ -1,0 +1,35 @@
+"""The report opens on its answer: tools/check_report.py measures the landing page in headless Chromium."""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from spectral.publish import LANDING_STYLE, open_on_answer
+
+ROOT = Path(__file__).resolve().parents[1]
+REPORT = ROOT / "results" / "paper" / "report.html"
+pytestmark = pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Chromium (Debian: chromium)")
+
+
+def check(path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "tools" / "check_report.py"), str(path)], capture_output=True,
+                          text=True, timeout=600)
+
+
+def test_the_published_report_opens_on_its_title_and_first_row():
+    """At 1366x768 and 1920x1080 the landing text's first element and the verdict table's first row are on screen."""
+    done = check(REPORT)
+    assert done.returncode == 0, done.stderr
+
+
+def test_snakemake_s_centred_landing_page_fails_the_check(tmp_path):
+    """The same report without the landing style (as Snakemake writes it) hides its title above the screen; the
+    style put back by open_on_answer passes again."""
+    plain = tmp_path / "report.html"
+    plain.write_text(REPORT.read_text(encoding="utf-8").replace(LANDING_STYLE, ""), encoding="utf-8")
+    done = check(plain)
+    assert done.returncode == 1 and "is not on the first screen" in done.stderr, done.stderr
+    assert open_on_answer(plain) and not open_on_answer(plain)  # added once
+    assert check(plain).returncode == 0
