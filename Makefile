@@ -6,7 +6,12 @@ BIN := $(VENV)/bin
 CORES ?= 2
 CONFIG ?= config/config.yaml
 TARGET ?=
-NAME = $(shell sed -n 's/^name: *\([a-z0-9-]*\).*/\1/p' $(firstword $(CONFIG)) | head -1)
+# A CONFIG that is not there stops every target that reads it, before any setup, with one line.
+CONFIG_GOALS := reproduce quick smoke sensitivity tune tune-width compare publish report-check
+ifneq ($(filter $(CONFIG_GOALS),$(MAKECMDGOALS)),)
+$(foreach f,$(CONFIG),$(if $(wildcard $(f)),,$(error CONFIG=$(CONFIG): $(f) does not exist)))
+endif
+NAME = $(shell sed -n 's/^name: *\([a-z0-9-]*\).*/\1/p' $(CONFIG) | tail -1)
 DATA := resources/data
 MAKEDIR := $(dir $(abspath $(firstword $(MAKEFILE_LIST))))
 DATA_STAMPS := $(DATA)/mnist/.verified $(DATA)/fashion-mnist/.verified
@@ -47,6 +52,7 @@ lint: setup
 # jobs that were cut off and keeps every finished one.
 reproduce: setup
 	@mkdir -p .snakemake
+	@$(BIN)/python tools/check_config.py $(CONFIG)
 	flock --nonblock --conflict-exit-code 75 .snakemake/make-reproduce.lock bash -c '\
 	    if pids=$$($(BIN)/python $(MAKEDIR)tools/snakemake_running.py "$(CURDIR)"); then exit 76; fi; \
 	    $(BIN)/snakemake $(TARGET) --unlock --cores 1 --configfile $(CONFIG) >/dev/null && \

@@ -113,3 +113,14 @@ def config_cells(config: dict) -> dict[str, list[tuple]]:
                    for s in grid["schemes"] for n in cell_n2s(e, grid["n2"])]
     return {"main": main, "pruning": pruning, "sensitivity": sensitivity}
 
+
+
+def workflow_cell_config(config: dict, protocol: str, dataset: str, experiment: str, scheme: str, n2: int) -> TrainConfig:
+    """TrainConfig of one cell of a validated workflow config: the protocol's choices plus the run-wide settings (the
+    workflow's get_train_config and `python -m spectral train --protocol` both call this)."""
+    if protocol not in config["protocols"]:
+        raise ValueError(f"protocol must be one of {sorted(config['protocols'])}, got {protocol!r}")
+    return cell_config(config["protocols"][protocol], dataset, experiment, scheme, n2,
+                       validation_fraction=config["validation_fraction"], train_subset=config["data"]["train_subset"],
+                       test_subset=config["data"]["test_subset"], order_seed=config["ensemble"]["order_seed"],
+                       device=config["device"], data_dir=config["data"]["dir"])

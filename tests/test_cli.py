@@ -102,3 +102,48 @@ def test_module_entry_point_exit_code(tmp_path):
     assert done.returncode == 2 and "Traceback" not in done.stderr and done.stderr.startswith("error: argument --scheme")
     done = subprocess.run([sys.executable, "-m", "spectral", "fetch-data", "kmnist"], capture_output=True, text=True)
     assert done.returncode == 2 and "dataset must be one of" in done.stderr
+
+
+def test_protocol_trains_exactly_the_workflow_cell(tmp_path):
+    """`train --protocol P --dataset D --experiment E --scheme S --n2 N` takes its settings from the workflow's
+    workflow_cell_config (the paper protocol's uniform phi, its tuned rate); each flag given replaces one setting,
+    and the record names it."""
+    import dataclasses
+
+    import yaml
+
+    from spectral.experiments import workflow_cell_config
+    config = yaml.safe_load(open("config/config.yaml"))
+    cell = ["--protocol", "paper", "--dataset", "mnist", "--experiment", "nonlinear", "--scheme", "spectral-eigvals",
+            "--n2", "20"]
+    out = tmp_path / "cell"
+    assert main(["train", *cell, "--epochs", "1", "--train-subset", "600", "--test-subset", "200", "--out", str(out),
+                 "--quiet", "--threads", "1"]) == 0
+    record = json.loads((out / "seed0.json").read_text())
+    workflow = dataclasses.replace(workflow_cell_config(config, "paper", "mnist", "nonlinear", "spectral-eigvals", 20),
+                                   epochs=1, train_subset=600, test_subset=200)
+    assert record["settings"] == json.loads(json.dumps(dataclasses.asdict(workflow)))
+    assert record["settings"]["init"]["eigvecs"] == "uniform" and record["settings"]["sizes"] == [784, 20, 10]
+    assert record["cli_cell"]["overrides"] == {"epochs": 1, "train_subset": 600, "test_subset": 200}
+    assert record["settings"]["lr"] == config["protocols"]["paper"]["lr"]["spectral-eigvals/nonlinear"]
+
+
+def test_a_cell_flag_without_protocol_or_a_conflicting_flag_is_one_line(tmp_path, capsys):
+    """--n2 without --protocol, or --sizes with it, is refused before anything is written."""
+    for args in (["--n2", "20"], ["--protocol", "paper", "--experiment", "nonlinear", "--n2", "20", "--sizes",
+                                  "784,20,10"], ["--protocol", "nope", "--experiment", "nonlinear", "--n2", "20"]):
+        assert main(["train", *args, "--out", str(tmp_path / "x")]) == 2
+        assert capsys.readouterr().err.count("\n") == 1
+        assert not (tmp_path / "x").exists()
+
+
+def test_train_help_shows_every_default(capsys):
+    """Every option of `train --help` states its default (docs/cli.md promises it)."""
+    import re
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = re.sub(r"\s+", " ", capsys.readouterr().out.split("options:")[1])
+    options = re.findall(r"(?:^| )(--[a-z-]+)(?: [A-Z_{][^ ]*)?(?= )", text)
+    for flag in ("--seed", "--epochs", "--lr", "--batch-size", "--eigvecs-init", "--n2"):
+        assert re.search(re.escape(flag) + r" .*?\(default: ", text), flag
+    assert text.count("(default: ") >= len({o for o in options if o not in ("--help", "--quiet")}) - 1

@@ -127,11 +127,7 @@ def get_main_protocol_cells():
 
 def get_train_config(wildcards):
     """TrainConfig of one cell (wildcard `cell`, a cell_path): the protocol's choices plus the run-wide settings."""
-    protocol, dataset, experiment, scheme, n2 = parse_cell(wildcards.cell)
-    return spectral.experiments.cell_config(
-        config["protocols"][protocol], dataset, experiment, scheme, n2, validation_fraction=config["validation_fraction"],
-        train_subset=config["data"]["train_subset"], test_subset=config["data"]["test_subset"],
-        order_seed=config["ensemble"]["order_seed"], device=config["device"], data_dir=config["data"]["dir"])
+    return spectral.experiments.workflow_cell_config(config, *parse_cell(wildcards.cell))
 
 
 def get_train_settings(wildcards):

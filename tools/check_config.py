@@ -1,0 +1,52 @@
+"""Is CONFIG (one file, or an overlay list merged as Snakemake merges --configfile) a valid config? One line if not.
+
+    python tools/check_config.py config/config.yaml [config/quick.yaml ...]
+
+Exit 0 when the merged config parses and validates against workflow/schemas/config.schema.yaml; else exit 2 with
+one line naming the file or the first schema violation. `make reproduce` runs it before Snakemake starts.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from spectral.experiments import merge_config  # noqa: E402
+
+
+def problem(paths) -> str | None:
+    """What is wrong with the merged config of `paths`, or None."""
+    config = {}
+    for path in map(Path, paths):
+        if not path.is_file():
+            return f"config {path} does not exist"
+        try:
+            overlay = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as err:
+            return f"config {path} is not valid YAML: {str(err).splitlines()[0]}"
+        if not isinstance(overlay, dict):
+            return f"config {path} is not a mapping of keys to values"
+        config = merge_config(config, overlay)
+    import jsonschema
+    schema = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    error = jsonschema.exceptions.best_match(jsonschema.Draft7Validator(schema).iter_errors(config))
+    if error is not None:
+        where = "/".join(map(str, error.absolute_path)) or "top level"
+        return f"config {' '.join(map(str, paths))}: {where}: {error.message}"
+    return None
+
+
+def main(argv=None) -> int:
+    paths = sys.argv[1:] if argv is None else argv
+    found = problem(paths) if paths else "no config given"
+    if found:
+        print(f"error: {found}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
