@@ -6,12 +6,15 @@ BIN := $(VENV)/bin
 CORES ?= 2
 CONFIG ?= config/config.yaml
 TARGET ?=
+PRECISION ?=  # bf16: the run's matmuls in bf16 (config key precision), written to output/<name>-bf16 (docs/speed.md)
 # A CONFIG that is not there stops every target that reads it, before any setup, with one line.
 CONFIG_GOALS := reproduce quick smoke sensitivity tune tune-width compare publish report-check
 ifneq ($(filter $(CONFIG_GOALS),$(MAKECMDGOALS)),)
 $(foreach f,$(CONFIG),$(if $(wildcard $(f)),,$(error CONFIG=$(CONFIG): $(f) does not exist)))
 endif
-NAME = $(shell sed -n 's/^name: *\([a-z0-9-]*\).*/\1/p' $(CONFIG) | tail -1)
+CONFIG_NAME = $(shell sed -n 's/^name: *\([a-z0-9-]*\).*/\1/p' $(CONFIG) | tail -1)
+NAME = $(CONFIG_NAME)$(if $(PRECISION),-$(PRECISION))
+OVERRIDES := $(if $(PRECISION),--config precision=$(PRECISION) name=$(NAME))
 DATA := resources/data
 MAKEDIR := $(dir $(abspath $(firstword $(MAKEFILE_LIST))))
 DATA_STAMPS := $(DATA)/mnist/.verified $(DATA)/fashion-mnist/.verified
@@ -56,7 +59,7 @@ reproduce: setup
 	flock --nonblock --conflict-exit-code 75 .snakemake/make-reproduce.lock bash -c '\
 	    if pids=$$($(BIN)/python $(MAKEDIR)tools/snakemake_running.py "$(CURDIR)"); then exit 76; fi; \
 	    $(BIN)/snakemake $(TARGET) --unlock --cores 1 --configfile $(CONFIG) >/dev/null && \
-	    $(BIN)/snakemake $(TARGET) --cores $(CORES) --rerun-incomplete --configfile $(CONFIG)' \
+	    $(BIN)/snakemake $(TARGET) --cores $(CORES) --rerun-incomplete --configfile $(CONFIG) $(OVERRIDES)' \
 	    || { rc=$$?; [[ $$rc == 75 ]] && echo "error: another make reproduce is running in $(CURDIR)" >&2; \
 	         [[ $$rc == 76 ]] && echo "error: a snakemake started outside make is running in $(CURDIR); its lock is left alone: wait for it or stop it" >&2; \
 	         exit $$rc; }

@@ -144,17 +144,79 @@ def verdict_text(row) -> str:
     return f"{row.verdict} ({counts})"
 
 
-def verdict_table(verdicts: pd.DataFrame, cells: pd.DataFrame, protocol: str, datasets) -> pd.DataFrame:
-    """The answer at a glance: per claim of `protocol` (C5 and C6 under their own protocols) its statement, its
-    verdict per dataset and overall, and its robustness across the sensitivity grid's protocols."""
-    robust = {r.claim: "yes" if r.robust else f"no: {r.moved} moved, {r.reversed} reversed of {r.cells} cells"
-              for r in robustness(cells, protocol).itertuples()}
+# The papers' claims, in their words where the text could be read (docs/evidence.md), else our summary of it; every
+# other claim row is our reading, a control or a secondary test. C2's primary margin is claims.equivalence_margin.
+PAPER_CLAIMS = {
+    "C1": ("NC21 abstract", "\u201cAdjusting the eigenvalues, when freezing the eigenvectors entries, yields "
+           "performances that are superior to those attained with standard methods restricted to operate with an "
+           "identical number of free parameters.\u201d"),
+    "C2": ("SR22 introduction (our summary)", "Training the eigenvector block as well bridges the gap to full direct "
+           "training."),
+    "C3": ("NC21 Fig. 4 caption (our summary)", "Eigenvalue-trained perceptron weights are distributed like fully "
+           "trained ones; a random subset of as many directly trained weights gives very different ones."),
+    "C5": ("SR22 Fig. 3 caption (our summary)", "A spectral network pruned by its eigenvalues keeps its accuracy "
+           "better than a direct network pruned by incoming connectivity."),
+    "C6": ("PRE21 abstract (our summary)", "Two eigenvalue sets per mapping bring eigenvalue-only training closer "
+           "to conventional training."),
+}
+REFERENCE_CHOICE = {"protocol": "paper", "connectivity": "l1"}  # the headline's value of each choice
+
+
+def choice_verdicts(verdicts: pd.DataFrame, grid_verdicts: pd.DataFrame | None, connectivity: str,
+                    specifications=()) -> pd.DataFrame:
+    """Every claim's verdict per dataset under each value of each choice, each judged on the same cells as the others
+    of its choice: `protocol` on the sensitivity grid's cells (grid_verdicts, C1-C4), C5's `connectivity` reading
+    (C5 = `connectivity`, C5@<reading>), and any (choice, value, verdicts) of `specifications` (runs of their own)."""
+    rows = []
+    if grid_verdicts is not None:
+        g = grid_verdicts[grid_verdicts["claim"].map(claim_base).str.match(r"C[1-4]")]
+        rows += [{"claim": r.claim, "dataset": r.dataset, "choice": "protocol", "value": r.protocol,
+                  "verdict": r.verdict, "cells": "the sensitivity grid's"} for r in g.itertuples()]
+    c5 = verdicts[(verdicts["claim"] == "C5") | verdicts["claim"].str.match(r"C5@")]
+    rows += [{"claim": "C5", "dataset": r.dataset, "choice": "connectivity",
+              "value": connectivity if r.claim == "C5" else r.claim.split("@")[1], "verdict": r.verdict,
+              "cells": "C5's"} for r in c5.itertuples()]
+    for choice, value, spec in specifications:
+        rows += [{"claim": r.claim, "dataset": r.dataset, "choice": choice, "value": value, "verdict": r.verdict,
+                  "cells": f"{choice} = {value}"} for r in spec.itertuples()]
+    return pd.DataFrame(rows, columns=["claim", "dataset", "choice", "value", "verdict", "cells"])
+
+
+def same_verdict(choices: pd.DataFrame, claim: str, dataset: str = "all") -> str:
+    """'every choice' when no value of any choice changes the claim's verdict on `dataset`, else 'changes under X = Y
+    (verdict; REFERENCE: verdict)' for each value whose verdict differs from the reference value's on the same cells;
+    '–' when no choice was varied for it."""
+    g = choices[(choices["claim"] == claim) & (choices["dataset"] == dataset)]
+    if g.empty:
+        return "–"
+    changes = []
+    for choice, c in g.groupby("choice", sort=True):
+        ref = c[c["value"] == REFERENCE_CHOICE.get(choice, c["value"].iloc[0])]
+        if ref.empty:
+            continue
+        ref_verdict = ref["verdict"].iloc[0]
+        changes += [f"{choice} = {r.value} ({r.verdict}; {ref['value'].iloc[0]}: {ref_verdict})"
+                    for r in c.itertuples() if r.verdict != ref_verdict]
+    varied = ", ".join(sorted(set(g["choice"])))
+    return f"every choice ({varied})" if not changes else "changes under " + "; ".join(changes)
+
+
+def verdict_table(verdicts: pd.DataFrame, cells: pd.DataFrame, protocol: str, datasets, *, equivalence_margin: float,
+                  connectivity: str, grid_verdicts: pd.DataFrame | None = None, specifications=()) -> pd.DataFrame:
+    """The answer at a glance: per claim of `protocol` (C5 and C6 under their own protocols) whether it is one of the
+    papers' claims (`kind` paper, with its source and words) or ours (a reading, control or secondary test), its
+    verdict per dataset and overall, and the choices under which that verdict stays the same (choice_verdicts)."""
+    choices = choice_verdicts(verdicts, grid_verdicts, connectivity, specifications)
+    primary_c2 = f"C2@{100 * equivalence_margin:g}pp"
     columns = [DATASET_NAMES.get(d, d) for d in list(datasets) + ["all"]]
     own = verdicts["claim"].str.startswith(("C5", "C6"))  # tested under their own protocols
     rows = []
     for claim, g in verdicts[(verdicts["protocol"] == protocol) | own].groupby("claim", sort=False):
+        base = claim_base(claim)
+        paper = base in PAPER_CLAIMS and (base != "C2" or claim == primary_c2) and "@" not in claim.replace(
+            primary_c2, "")
+        source, words = PAPER_CLAIMS[base] if paper else ("our reading", CLAIM_TEXT.get(base, "").rstrip("."))
         by = {DATASET_NAMES.get(r.dataset, r.dataset): verdict_text(r) for r in g.itertuples()}
-        rows.append({"claim": claim, "statement": CLAIM_TEXT.get(claim_base(claim), "").rstrip("."),
-                     **{c: by.get(c, "–") for c in columns}, "robust": robust.get(claim, "–")})
-    return pd.DataFrame(rows, columns=["claim", "statement", *columns, "robust"])
-
+        rows.append({"kind": "paper" if paper else "ours", "claim": claim, "source": source, "statement": words,
+                     **{c: by.get(c, "–") for c in columns}, "same verdict under": same_verdict(choices, claim)})
+    return pd.DataFrame(rows, columns=["kind", "claim", "source", "statement", *columns, "same verdict under"])

@@ -21,6 +21,7 @@ import yaml
 
 from .experiments import EXPERIMENTS, merge_config, workflow_cell_config
 from .layers import EIGVEC_INITS, SpectralInit
+from .precision import PRECISIONS
 from .models import ACTIVATIONS, EIGVALS, SCHEMES
 from .records import WriteError, save_run
 from .train import OPTIMIZERS, STRATEGIES, TrainConfig, train_cell
@@ -84,6 +85,8 @@ def build_parser() -> Parser:
     t.add_argument("--order-seed", type=int, default=d.order_seed, help="share this data order across seeds")
     t.add_argument("--strategy", default="auto", choices=STRATEGIES, help="batched or sequential seeds")
     t.add_argument("--device", default=d.device, help="auto, cpu or cuda[:N]")
+    t.add_argument("--precision", default=d.precision, choices=PRECISIONS, help="matmul precision: fp32 (the "
+                   "reference) or bf16 (autocast matmuls; refused where torch reports no native bf16 matmul)")
     t.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     t.add_argument("--data-dir", default=d.data_dir, help="directory holding the raw IDX files")
     t.add_argument("--out", required=True, type=Path, help="output directory")
@@ -144,7 +147,8 @@ def check_writable(directory: Path) -> None:
 SETTING_FLAGS = {"dataset": "dataset", "sizes": "sizes", "activation": "activation", "scheme": "scheme",
                  "eigvals": "eigvals", "epochs": "epochs", "batch_size": "batch-size", "optimizer": "optimizer",
                  "lr": "lr", "validation_fraction": "validation-fraction", "train_subset": "train-subset",
-                 "test_subset": "test-subset", "order_seed": "order-seed", "device": "device", "data_dir": "data-dir"}
+                 "test_subset": "test-subset", "order_seed": "order-seed", "device": "device", "data_dir": "data-dir",
+                 "precision": "precision"}
 INIT_FLAGS = {"eigvals_in_value": "eigvals-in-value", "eigvecs": "eigvecs-init", "eigvec_range": "eigvec-range"}
 
 

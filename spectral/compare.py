@@ -38,7 +38,9 @@ from .experiments import merge_config
 from .stats import welch_test
 
 CELL = ["protocol", "dataset", "experiment", "scheme", "n2"]
-IGNORED_KEYS = {"name", "device", "threads", "data.dir", "ensemble.strategy"}  # where and how fast, not what
+IGNORED_KEYS = {"name", "device", "threads", "data.dir", "ensemble.strategy",  # where and how fast, not what
+                "tune.per_width"}  # the per-width search is its own target; its outcome enters only as rates
+LATER_DEFAULTS = {"precision": "fp32"}  # keys added after a run was published: absent means this value
 SAMPLE_KEYS = {"seeds", "design"}  # which seeds each cell trains: may differ between independent runs
 PROTOCOL_KEY = "protocols"  # training settings: independent runs compare the cells whose settings agree
 TUNING_KEY = "tune"  # how the rates were searched; its outcome, the rates, is compared per cell (SETTINGS)
@@ -67,7 +69,8 @@ def config_differences(a: dict, b: dict, allowed=frozenset()) -> list[str]:
     fa, fb = _flatten(a), _flatten(b)
     skip = IGNORED_KEYS | set(allowed)
     return sorted(k for k in set(fa) | set(fb)
-                  if fa.get(k) != fb.get(k) and not any(k == i or k.startswith(i + ".") for i in skip))
+                  if fa.get(k, LATER_DEFAULTS.get(k)) != fb.get(k, LATER_DEFAULTS.get(k))
+                  and not any(k == i or k.startswith(i + ".") for i in skip))
 
 
 def run_config(provenance: dict) -> dict:

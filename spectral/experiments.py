@@ -123,4 +123,4 @@ def workflow_cell_config(config: dict, protocol: str, dataset: str, experiment: 
     return cell_config(config["protocols"][protocol], dataset, experiment, scheme, n2,
                        validation_fraction=config["validation_fraction"], train_subset=config["data"]["train_subset"],
                        test_subset=config["data"]["test_subset"], order_seed=config["ensemble"]["order_seed"],
-                       device=config["device"], data_dir=config["data"]["dir"])
+                       device=config["device"], data_dir=config["data"]["dir"], precision=config["precision"])

@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from .claims_report import DATASET_NAMES, verdict_table
-from .compare import CELL
+from .compare import CELL, run_config
 from .records import WriteError
 
 TABLES_ONLY = ("tables", "sensitivity", "claims.csv", "claims.md", "claim_verdicts.csv", "provenance.json")
@@ -250,34 +250,68 @@ def short_commit(commit: str | None) -> str:
     return "unknown" if not commit else commit[:7] + ("-dirty" if commit.endswith("-dirty") else "")
 
 
+def bottom_line(row: dict, datasets) -> str:
+    """One line per claim from its verdicts: the verdict word per dataset, and whether any choice changes it."""
+    words = [row[DATASET_NAMES.get(d, d)].split(" (")[0] for d in datasets]
+    line = (f"{words[0]} on both datasets" if len(set(words)) == 1 and len(words) == 2 else
+            ", ".join(f"{w} on {DATASET_NAMES.get(d, d)}" for w, d in zip(words, datasets)))
+    same = row["same verdict under"]
+    if same.startswith("every choice"):
+        return line + ", under every choice varied"
+    if same.startswith("changes under"):
+        return line + "; depends on " + ", ".join(sorted({c.split(" = ")[0] for c in same[14:].split("; ")}))
+    return line
+
+
 def results_section(results, link_prefix: str = "") -> str:
     """The README's Results section from a published directory; links are `link_prefix` + path inside it."""
     results = Path(results)
     prov = json.loads((results / "provenance.json").read_text())
-    name, protocols = prov["config"]["name"], prov["config"]["run_protocols"]
+    config = run_config(prov)
+    name, protocols, datasets = config["name"], config["run_protocols"], config["datasets"]
+    grid = results / "tables" / "sensitivity_verdicts.csv"
     table = verdict_table(pd.read_csv(results / "claim_verdicts.csv"), pd.read_csv(results / "claims.csv"),
-                          protocols[0], prov["config"]["datasets"])
-    datasets = prov["config"]["datasets"] + ["all"]
+                          protocols[0], datasets, equivalence_margin=config["claims"]["equivalence_margin"],
+                          connectivity=config["pruning"]["connectivity"],
+                          grid_verdicts=pd.read_csv(grid) if grid.is_file() else None)
+    columns = [DATASET_NAMES.get(d, d) for d in datasets + ["all"]]
     times = results / "tables" / "job_times.csv"
     wall = wall_time_text(pd.read_csv(times)) if times.is_file() else "wall time not recorded"
     again = prov.get("reanalysis")
-    reanalysed = (f", re-decided under the current rule at commit `{short_commit(again['commit'])}` "
-                  f"({again['retrained_bit_identical']}; {again['runs_added']} runs added)") if again else ""
+    reanalysed = (f"; re-decided under the current rule at commit `{short_commit(again['commit'])}` "
+                  f"({again['retrained_bit_identical']})") if again else ""
+    margin = f"{100 * config['claims']['equivalence_margin']:g} pp"
     lines = [README_START.format(name=name), "",
-             f"The reference run `{link_prefix}` (config `{name}`, commit `{short_commit(prov['git_commit'])}`, "
-             f"{', '.join(prov['devices'])}; {wall}){reanalysed}. One verdict per claim and dataset by the verdict rule "
-             "([docs/verdict-rule.md](docs/verdict-rule.md)); (h/n) = cells that hold after Holm of the claim's n "
-             f"cells. Protocol: {', '.join(f'`{p}`' for p in protocols)} (C5: its own `pruning-2022` networks; C6: "
-             "`per-layer` against it). *Robust*: no other protocol of the sensitivity grid (N2 ∈ "
-             f"{{{', '.join(map(str, prov['config']['sensitivity']['n2']))}}}) moves a cell's effect beyond the "
-             "claim's practical margin or reverses it, else how many cells it moves.", "",
-             "| claim | " + " | ".join(DATASET_NAMES.get(d, d) for d in datasets) + " | robust |",
-             "|---" * (len(datasets) + 2) + "|"]
-    for r in table.to_dict("records"):
-        label = f"**{r['claim']}** " + r["statement"].replace("|", "\\|")
-        robust = r["robust"].replace("no", "**no**", 1) if r["robust"].startswith("no:") else r["robust"]  # bold a no
-        lines.append(f"| {label} | " + " | ".join(r[DATASET_NAMES.get(d, d)] for d in datasets) + f" | {robust} |")
-    lines.append("")
+             "**What is tested.** Of the papers, only the abstracts, introductions and some figure captions could be "
+             "read ([docs/evidence.md](docs/evidence.md)), so none of their figure values is compared: each claim is "
+             "re-tested on our own runs, and how a claim maps onto an experiment is our reading. The `paper` "
+             "protocol's ReLU activation, Adam, batch 300 and 20 epochs are our choices "
+             "([docs/protocols.md](docs/protocols.md)); the authors' own code of 2020 is the `authors-2020` "
+             "protocol.", "",
+             f"**How to read it.** A verdict is *holds*, *does not hold*, *holds in part* (some of the claim's cells "
+             f"hold), *at the threshold* or *inconclusive*; (h/n) counts the claim's *cells* (one comparison each: a "
+             "dataset, an experiment and a hidden width N2) that hold after Holm's correction, of n; pp = percentage "
+             "points of test accuracy. *Same verdict under* names the choices varied (the protocol, on the "
+             "protocols' shared cells; C5's reading of connectivity) and any that change the verdict "
+             "([docs/verdict-rule.md](docs/verdict-rule.md); terms: [docs/method.md](docs/method.md)). C2's primary "
+             f"margin is {margin}, the equivalence margin the rule fixed before the confirmatory run; 0.5 and 2 pp "
+             "are shown below.", "",
+             "### The papers' claims", "",
+             "| claim | source | the claim | " + " | ".join(columns) + " | same verdict under | bottom line |",
+             "|---" * (len(columns) + 5) + "|"]
+    esc = lambda text: str(text).replace("|", "\\|")  # noqa: E731
+    for r in table[table["kind"] == "paper"].to_dict("records"):
+        lines.append(f"| **{r['claim']}** | {r['source']} | {esc(r['statement'])} | "
+                     + " | ".join(r[c] for c in columns) + f" | {esc(r['same verdict under'])} | "
+                     f"{bottom_line(r, datasets)} |")
+    lines += ["", "### Our readings, controls and secondary tests", "",
+              "| claim | what it tests | " + " | ".join(columns) + " | same verdict under |",
+              "|---" * (len(columns) + 3) + "|"]
+    for r in table[table["kind"] == "ours"].to_dict("records"):
+        lines.append(f"| {r['claim']} | {esc(r['statement'])} | " + " | ".join(r[c] for c in columns)
+                     + f" | {esc(r['same verdict under'])} |")
+    lines += ["", f"The reference run `{link_prefix}` (config `{name}`, commit `{short_commit(prov['git_commit'])}`, "
+              f"{', '.join(prov['devices'])}; {wall}){reanalysed}.", ""]
     for fig, caption in MAIN_FIGURES.items():
         if not (results / "figures" / f"{fig}.png").is_file():
             raise PublishError(f"{results}/figures/{fig}.png is missing: publish the full run, not --tables-only")

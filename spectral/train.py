@@ -37,6 +37,7 @@ from tqdm.auto import tqdm
 from . import data as data_mod
 from .layers import SpectralInit
 from .models import ACTIVATIONS, DEFAULT_EIGVALS, EIGVALS, SCHEMES, Stacked, build_model, check_sizes, evaluate
+from .precision import PRECISIONS, autocast, check_precision
 from .records import epoch_metrics, make_record, snapshot
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamax": torch.optim.Adamax, "sgd": torch.optim.SGD}
@@ -69,6 +70,7 @@ class TrainConfig:
     device: str = "auto"
     data_dir: str | None = None
     init: dict = field(default_factory=dict)  # SpectralInit fields
+    precision: str = "fp32"  # matmul precision (precision.PRECISIONS): fp32 is the reference, bf16 the fast path
 
     def __post_init__(self):
         data_mod.check_dataset(self.dataset)
@@ -86,6 +88,7 @@ class TrainConfig:
             (self.epochs >= 1, f"epochs must be >= 1, got {self.epochs!r}"),
             (self.batch_size >= 1, f"batch size must be >= 1, got {self.batch_size!r}"),
             (0 <= self.validation_fraction < 1, f"validation fraction must lie in [0, 1), got {self.validation_fraction!r}"),
+            (self.precision in PRECISIONS, f"precision must be one of {PRECISIONS}, got {self.precision!r}"),
             (self.device in ("auto", "cpu") or self.device.startswith("cuda"),
              f"device must be auto, cpu or cuda[:N], got {self.device!r}"),
         ]
@@ -168,6 +171,7 @@ def train_cell(cfg: TrainConfig, seeds, strategy: str = "auto", quiet: bool = Fa
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct, got {seeds!r}")
     device = resolve_device(cfg.device)
+    check_precision(cfg.precision, device)
     data = load_data(cfg, device)
     if strategy == "auto":
         strategy = choose_strategy(cfg, len(seeds), device)
@@ -210,7 +214,8 @@ def train_batched(cfg: TrainConfig, seeds: list[int], data: Data, quiet: bool = 
             rows = idx[0] if shared else idx.flatten()  # index_select: half the time of x[idx] (README, Speed)
             x = data.x_train.index_select(0, rows).view(*idx.shape[int(shared):], -1)  # (B, F) shared or (S, B, F)
             y = data.y_train.index_select(0, idx.flatten()).view(idx.shape)  # (S, B)
-            logits = stacked(x)  # (S, B, C)
+            with autocast(cfg.precision, device):
+                logits = stacked(x).float()  # (S, B, C); the loss is fp32 in every precision
             losses = nn.functional.cross_entropy(logits.transpose(1, 2), y, reduction="none").mean(1)  # (S,)
             opt.zero_grad(set_to_none=True)
             losses.sum().backward()
@@ -233,6 +238,7 @@ def train_batched(cfg: TrainConfig, seeds: list[int], data: Data, quiet: bool = 
 def train_single(cfg: TrainConfig, seed: int, data: Data | None = None, quiet: bool = False):
     """Train one model; returns (model, record dict)."""
     device = resolve_device(cfg.device)
+    check_precision(cfg.precision, device)
     data = data or load_data(cfg, device)
     start = time.perf_counter()
     model = build_model(cfg.sizes, cfg.scheme, cfg.activation, seed, eigvals=cfg.eigvals, device=device, **cfg.init)
@@ -247,7 +253,8 @@ def train_single(cfg: TrainConfig, seed: int, data: Data | None = None, quiet: b
         t0, loss_sum, correct = time.perf_counter(), torch.zeros((), device=device), torch.zeros((), device=device)
         for idx in epoch_batches(train_idx, cfg.batch_size, order, device):
             x, y = data.x_train.index_select(0, idx), data.y_train.index_select(0, idx)  # 2x faster than x[idx]
-            logits = model(x)
+            with autocast(cfg.precision, device):
+                logits = model(x).float()  # the loss is fp32 in every precision
             loss = nn.functional.cross_entropy(logits, y)
             opt.zero_grad(set_to_none=True)
             loss.backward()

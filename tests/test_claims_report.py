@@ -41,3 +41,39 @@ def test_markdown_opens_with_the_claim_level_table():
     assert text.index("| paper | C1 | all |") < text.index("## C1 (paper)")
     assert text.count("**holds**") == (cells["verdict"] == "holds").sum() + (verdicts["verdict"] == "holds").sum()
     assert "intersection-union" in text and "optional stopping" in text
+
+
+def _verdicts(rows):
+    return pd.DataFrame(rows, columns=["protocol", "claim", "dataset", "verdict"])
+
+
+def test_a_verdict_that_changes_under_one_choice_says_so():
+    """C1 holds on the grid's cells under paper and per-layer but fails under authors-2020: 'changes under protocol
+    = authors-2020'; when every protocol agrees, 'every choice'. Flipping one verdict flips the text."""
+    from spectral.claims_report import choice_verdicts, same_verdict
+    grid = _verdicts([("paper", "C1", "all", "holds"), ("authors-2020", "C1", "all", "does not hold"),
+                      ("per-layer", "C1", "all", "holds")])
+    choices = choice_verdicts(_verdicts([]), grid, "l1")
+    assert same_verdict(choices, "C1") == ("changes under protocol = authors-2020 (does not hold; paper: holds)")
+    grid.loc[1, "verdict"] = "holds"
+    assert same_verdict(choice_verdicts(_verdicts([]), grid, "l1"), "C1") == "every choice (protocol)"
+
+
+def test_the_protocol_choice_is_judged_on_the_shared_cells_only():
+    """The headline verdict (paper's full N2 range: does not hold) never meets the grid's: on the grid's cells every
+    protocol holds, so the protocol does not change the verdict, whatever the full range says."""
+    from spectral.claims_report import choice_verdicts, same_verdict
+    headline = _verdicts([("paper", "C1", "all", "does not hold")])
+    grid = _verdicts([(p, "C1", "all", "holds") for p in ("paper", "authors-2020", "per-layer")])
+    choices = choice_verdicts(headline, grid, "l1")
+    assert set(choices["cells"]) == {"the sensitivity grid's"}
+    assert same_verdict(choices, "C1") == "every choice (protocol)"
+
+
+def test_c5_readings_are_one_choice_and_the_primary_is_the_reference():
+    """C5 (l1) holds, C5@abs-sum reads 'baseline no better than random': C5 changes under connectivity = abs-sum."""
+    from spectral.claims_report import choice_verdicts, same_verdict
+    verdicts = _verdicts([("pruning-2022", "C5", "all", "holds"), ("pruning-2022", "C5@l2", "all", "holds"),
+                          ("pruning-2022", "C5@abs-sum", "all", "baseline no better than random")])
+    text = same_verdict(choice_verdicts(verdicts, None, "l1"), "C5")
+    assert text == "changes under connectivity = abs-sum (baseline no better than random; l1: holds)"

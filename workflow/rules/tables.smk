@@ -129,11 +129,15 @@ rule verdict_table:
     input:
         verdicts=f"{OUT}/claim_verdicts.csv",
         claims=f"{OUT}/claims.csv",
+        grid=[f"{OUT}/tables/sensitivity_verdicts.csv"] if SENSITIVITY["enabled"] else [],
     output:
-        f"{OUT}/report/verdicts.csv",
+        f"{OUT}/report/verdicts.csv",  # the papers' claims
+        f"{OUT}/report/readings.csv",  # our readings, controls and secondary tests
     params:
         protocol=config["run_protocols"][0],
         datasets=config["datasets"],
+        equivalence_margin=config["claims"]["equivalence_margin"],
+        connectivity=PRUNING["connectivity"],
     log:
         "logs/verdict_table.log",
     threads: 1
