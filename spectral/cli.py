@@ -128,6 +128,9 @@ def build_parser() -> Parser:
     des.add_argument("--first-seed", type=int, default=1000, help="first new seed value (the pilot used 0-4)")
     des.add_argument("--config", type=Path, default=Path("config/config.yaml"), help="the confirmatory run's config "
                      "(its C5 networks, C6 protocols, N2 values and alpha)")
+    ri = sub.add_parser("results-index", help="regenerate RESULTS/README.md from the published directories (every "
+                        "count read from their tables)")
+    ri.add_argument("results", type=Path, nargs="?", default=Path("results"))
     f = sub.add_parser("fetch-data", help="fill resources/data with verified files, printing each file's source")
     f.add_argument("names", nargs="+", help=f"any of {', '.join(data_mod.DATASETS)}")
     f.add_argument("--data-dir", default=None)
@@ -224,7 +227,7 @@ def run_compare(args) -> int:
     write_atomic(out, table.to_csv(index=False))
     if args.markdown:
         write_atomic(args.markdown, markdown(cells, claims, str(args.reference), str(args.run)))
-    ok, text = summary(cells, claims)
+    ok, text = summary(cells, claims, (str(args.reference), str(args.run)))
     print(text)
     if args.independent:
         print(("no claim contradicts the other run" if ok else "CONTRADICTION") + f" ({out})")
@@ -297,6 +300,12 @@ def main(argv=None) -> int:
             return run_compare_tuning(args)
         elif args.command == "design":
             run_design(args)
+        elif args.command == "results-index":
+            from .results_index import results_index
+            if not (args.results / "paper" / "provenance.json").is_file():
+                raise UsageError(f"{args.results} has no published paper/ run")
+            write_atomic(args.results / "README.md", results_index(args.results) + "\n")
+            print(f"{args.results / 'README.md'}: regenerated")
         elif args.command == "publish":
             if args.readme is not None and args.tables_only:
                 raise UsageError("--readme needs the full run's figures: leave out --tables-only")

@@ -177,8 +177,9 @@ def chance(n: int) -> str:
     return f"by chance alone about {p * n:.0f} of {n}, 95 % of chance counts within {lo:.0f}–{hi:.0f}"
 
 
-def summary(cells: pd.DataFrame, claims: pd.DataFrame) -> tuple[bool, str]:
-    """(passes, printed summary)."""
+def summary(cells: pd.DataFrame, claims: pd.DataFrame, names=("reference", "rerun")) -> tuple[bool, str]:
+    """(passes, printed summary); `names` are the two runs as the reader knows them (their paths)."""
+    first, second = names
     independent = cells.attrs.get("independent", False)
     compared = cells[cells["status"].isin(["ok", "flagged"])]
     flagged = compared[compared["status"] == "flagged"]
@@ -190,12 +191,12 @@ def summary(cells: pd.DataFrame, claims: pd.DataFrame) -> tuple[bool, str]:
     for r in cells[cells["status"] != "ok"].itertuples():
         if r.status == "settings differ":
             continue
-        what = r.status if r.status != "flagged" else (f"flagged: rerun {r.mean_rerun:.4f} vs reference "
+        what = r.status if r.status != "flagged" else (f"flagged: {second} {r.mean_rerun:.4f} vs {first} "
                                                         f"{r.mean_reference:.4f}, Welch 95 % [{r.welch_low:+.4f}, "
                                                         f"{r.welch_high:+.4f}]")
         lines.append(f"  {r.protocol} {r.dataset} {r.experiment} {r.scheme} N2={r.n2}: {what}")
     for r in claims[claims["status"] != "agrees"].itertuples():
-        lines.append(f"  {r.protocol} {r.claim} {r.dataset}: reference {r.reference}, rerun {r.rerun} ({r.status})")
+        lines.append(f"  {r.protocol} {r.claim} {r.dataset}: {first} {r.reference}, {second} {r.rerun} ({r.status})")
     if independent:
         return not (claims["status"] == "contradiction").any(), "\n".join(lines)
     return bool((cells["status"] == "ok").all() and (claims["status"] == "agrees").all()), "\n".join(lines)
@@ -209,7 +210,7 @@ def markdown_table(frame: pd.DataFrame) -> list[str]:
 def markdown(cells: pd.DataFrame, claims: pd.DataFrame, reference: str, run: str) -> str:
     """The comparison as a Markdown page: the summary, the cells per protocol and experiment (compared, flagged,
     settings differ, missing), every flagged cell with its interval, and every claim's two verdicts with its status."""
-    _, text = summary(cells, claims)
+    _, text = summary(cells, claims, (reference, run))
     status = cells["status"].where(~cells["status"].str.startswith("missing"), "missing")
     counts = pd.crosstab([cells["protocol"], cells["experiment"]], status).reindex(
         columns=["ok", "flagged", "settings differ", "missing"], fill_value=0).reset_index()

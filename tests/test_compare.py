@@ -87,8 +87,9 @@ def test_the_markdown_page_shows_cells_flags_and_claims(tmp_path):
 
 def test_a_flipped_verdict_fails(tmp_path, capsys):
     ref = make_run(tmp_path / "ref")
-    assert main(["compare", str(ref), str(make_run(tmp_path / "flip", verdict="does not hold"))]) == 1
-    assert "reference holds, rerun does not hold" in capsys.readouterr().out
+    flip = make_run(tmp_path / "flip", verdict="does not hold")
+    assert main(["compare", str(ref), str(flip)]) == 1
+    assert f"{ref} holds, {flip} does not hold" in capsys.readouterr().out  # both runs named by their paths
 
 
 def test_identical_seeds_flag_any_difference(tmp_path):
