@@ -180,18 +180,26 @@ def claim_c5(pruning: pd.DataFrame, *, protocol, scheme, baseline_scheme, connec
 def guard_baselines(verdicts: pd.DataFrame, connectivity: str) -> pd.DataFrame:
     """Rule point 7: a C5 claim whose baseline order does not beat random (its C5-guard@<reading> verdict is not
     `holds` on that dataset; overall: on some dataset) reads `baseline no better than random` instead of a verdict,
-    so an order worse than random can never carry C5."""
+    so an order no better than random can never carry C5. The test against the baseline stays in the detail."""
     verdicts = verdicts.copy()
-    guard = verdicts[verdicts["claim"].str.startswith("C5-guard@")]
-    failed = {(r.protocol, r.claim.split("@")[1], r.dataset) for r in guard.itertuples() if r.verdict != "holds"}
-    for (protocol, reading, dataset) in sorted(failed):
-        claim = "C5" if reading == connectivity else f"C5@{reading}"
-        where = ((verdicts["protocol"] == protocol) & (verdicts["claim"] == claim)
-                 & verdicts["dataset"].isin([dataset, "all"]))
-        verdicts.loc[where, "detail"] = (f"baseline by {reading} no better than random on {dataset} "
-                                         f"(C5-guard@{reading}); the test against it: " + verdicts.loc[where, "verdict"]
-                                         + "; " + verdicts.loc[where, "detail"])
-        verdicts.loc[where, "verdict"] = BASELINE_NOT_BETTER
+    guard = verdicts[verdicts["claim"].str.startswith("C5-guard@") & (verdicts["dataset"] != "all")]
+    failed = {}  # (protocol, reading) -> datasets where the order does not beat random
+    for r in guard.itertuples():
+        if r.verdict != "holds":
+            failed.setdefault((r.protocol, r.claim.split("@")[1]), []).append(r.dataset)
+    for i in verdicts.index:
+        row = verdicts.loc[i]
+        if not (row["claim"] == "C5" or row["claim"].startswith("C5@")):
+            continue
+        reading = connectivity if row["claim"] == "C5" else row["claim"].split("@")[1]
+        bad = sorted(failed.get((row["protocol"], reading), []))
+        if row["dataset"] != "all":
+            bad = [d for d in bad if d == row["dataset"]]
+        if bad:
+            verdicts.loc[i, "detail"] = (f"baseline by {reading} no better than random on {', '.join(bad)} "
+                                         f"(C5-guard@{reading}); the test against it: {row['verdict']}; "
+                                         f"{row['detail']}")
+            verdicts.loc[i, "verdict"] = BASELINE_NOT_BETTER
     return verdicts
 
 
