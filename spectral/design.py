@@ -190,8 +190,10 @@ def cell_seeds(design: dict) -> dict[tuple, list[int]]:
 def describe(design: dict) -> str:
     """What `python -m spectral design` prints: the choice, the rule, the expectations and the compute."""
     c = design["compute"]
-    lines = [f"design: {design['design']} (pilot {design['pilot']['path']} at {str(design['pilot']['commit'])[:7]}, "
-             f"seeds {design['pilot']['seeds']})", "", design["why"], "",
+    pilot = design["pilot"]
+    moved = f", since moved to {pilot['moved_to']}" if pilot.get("moved_to") else ""
+    lines = [f"design: {design['design']} (pilot {pilot['path']} at {str(pilot['commit'])[:7]}{moved}, "
+             f"seeds {pilot['seeds']})", "", design["why"], "",
              f"alpha {design['alpha']}, power {design['power']}, seeds per claim's training cell in [{design['floor']}, "
              f"{design['cap']}], {design['figure_seeds']} for a figures-only cell; new seed values: "
              f"{design['seed_values']}", "",

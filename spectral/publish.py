@@ -38,29 +38,6 @@ JOB_KEYS = CELL  # a training job is one cell
 BENCHMARK_COLUMNS = ["seconds", "cpu_seconds", "max_rss_mb", "end"]  # what job_times and tune_times keep of a job
 
 
-# Snakemake's report centres its landing text in a screen-high flex box (`items-center h-screen overflow-auto`), so a
-# landing text taller than the window overflows above its top, where it cannot be scrolled to; and it narrows the text
-# to `max-w-lg`, which makes the verdict table tall. This style starts the box at its top and widens the text.
-LANDING_STYLE = ('<style id="spectral-landing">.grow.flex.items-center.justify-center.h-screen.overflow-auto'
-                 '{align-items:flex-start}.prose.max-w-lg{max-width:80rem}</style>')
-
-
-def open_on_answer(report) -> bool:
-    """Give a Snakemake report LANDING_STYLE (once, before its </head>), so it opens on its title and verdict table;
-    True if the file changed. tools/check_report.py measures the result in a browser."""
-    report = Path(report)
-    html = report.read_text(encoding="utf-8")
-    if LANDING_STYLE in html:
-        return False
-    head, end, tail = html.partition("</head>")
-    if not end:
-        raise PublishError(f"{report} has no </head>: not a Snakemake report")
-    tmp = report.with_name(report.name + ".tmp")
-    tmp.write_text(head + LANDING_STYLE + end + tail, encoding="utf-8")
-    tmp.replace(report)
-    return True
-
-
 class PublishError(ValueError):
     """The run cannot be published, or the README has no place for its section."""
 
@@ -229,8 +206,6 @@ def _build(output: Path, tmp: Path, tables_only: bool) -> None:
             (tmp / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, tmp / name)
     if not tables_only:
-        if (tmp / "report.html").is_file():
-            open_on_answer(tmp / "report.html")
         for record in sorted((output / "runs").rglob("*.json")):
             dest = tmp / record.relative_to(output)
             dest.parent.mkdir(parents=True, exist_ok=True)
