@@ -126,8 +126,10 @@ def build_parser() -> Parser:
     des.add_argument("--figure-seeds", type=int, default=5, help="seeds of a cell no claim uses (drawn in the figures "
                      "only), as in the pilot")
     des.add_argument("--first-seed", type=int, default=1000, help="first new seed value (the pilot used 0-4)")
-    des.add_argument("--config", type=Path, default=Path("config/config.yaml"), help="the confirmatory run's config "
-                     "(its C5 networks, C6 protocols, N2 values and alpha)")
+    des.add_argument("--config", type=Path, nargs="+", default=[Path("config/config.yaml")], help="the run's config "
+                     "and its overlays (its C5 networks, C6 protocols, N2 values and alpha)")
+    des.add_argument("--main-only", action="store_true", help="a specification run: the plan holds the main grid's "
+                     "cells of the config's schemes only")
     ri = sub.add_parser("results-index", help="regenerate RESULTS/README.md from the published directories (every "
                         "count read from their tables)")
     ri.add_argument("results", type=Path, nargs="?", default=Path("results"))
@@ -244,20 +246,25 @@ def run_design(args) -> None:
         for name in ("claims.csv", "provenance.json", "tables/job_times.csv"):
             if not (args.from_pilot / name).is_file():
                 raise UsageError(f"{args.from_pilot / name} is missing: --from-pilot needs a published run")
-        if not args.config.is_file():
-            raise UsageError(f"{args.config} does not exist")
+        for path in args.config:
+            if not path.is_file():
+                raise UsageError(f"{path} does not exist")
         if not 2 <= args.floor <= args.cap or args.figure_seeds < 2:
             raise UsageError(f"need 2 <= --floor <= --cap and --figure-seeds >= 2, got floor {args.floor!r}, cap "
                              f"{args.cap!r}, figure seeds {args.figure_seeds!r}")
-        config = yaml.safe_load(args.config.read_text())
+        config = {}
+        for path in args.config:
+            config = merge_config(config, yaml.safe_load(path.read_text()))
         design, table = design_mod.build(args.from_pilot, config, alpha=config["claims"]["alpha"], floor=args.floor,
                                          cap=args.cap, first_seed=args.first_seed,
-                                         figure_seeds=args.figure_seeds)
+                                         figure_seeds=args.figure_seeds, main_only=args.main_only)
         power_csv = args.file.with_name(args.file.stem + "_power.csv")
         design["power_table"] = str(power_csv)
-        header = ("# The declared seed plan of the confirmatory run: written by `python -m spectral design --from-pilot "
-                  f"{args.from_pilot}`\n# before any of its runs existed; `python -m spectral design` prints it. Rule: "
-                  "spectral/design.py. Per claim cell: " + str(power_csv) + ".\n")
+        header = (f"# The declared seed plan of {config.get('name', 'the run')}: written by `python -m spectral design "
+                  f"--from-pilot {args.from_pilot} --config {' '.join(map(str, args.config))}"
+                  + (" --main-only" if args.main_only else "") + f" --first-seed {args.first_seed}`\n# before any of "
+                  "its runs existed; `python -m spectral design --file FILE` prints it. Rule: spectral/design.py. Per "
+                  "claim cell: " + str(power_csv) + ".\n")
         write_atomic(power_csv, table.to_csv(index=False))
         write_atomic(args.file, header + yaml.safe_dump(design, sort_keys=False, width=120))
     if not args.file.is_file():

@@ -141,10 +141,17 @@ CAVEATS = [
 ]
 
 
+SPECIFICATION = (
+    "A specification run: only the main grid's cells whose settings this config changes (its schemes), on new seed "
+    "values, with the effects and sds of the published run named as pilot; its verdicts join these cells to the "
+    "published run's other cells (each cell from one run, never seeds pooled across runs).")
+
+
 def build(pilot, config: dict, *, alpha: float, floor: int, cap: int, first_seed: int,
-          figure_seeds: int = 5) -> tuple[dict, pd.DataFrame]:
+          figure_seeds: int = 5, main_only: bool = False) -> tuple[dict, pd.DataFrame]:
     """(design.yaml contents, power table) from a published pilot directory (claims.csv, job_times, provenance) for
-    the confirmatory run of `config` (its pruning networks, C6 protocols and N2 values)."""
+    the confirmatory run of `config` (its pruning networks, C6 protocols and N2 values); `main_only`: a
+    specification run that trains the main grid's cells of `config` only (SPECIFICATION)."""
     import json
     from pathlib import Path
     pilot = Path(pilot)
@@ -153,7 +160,8 @@ def build(pilot, config: dict, *, alpha: float, floor: int, cap: int, first_seed
     table = power_table(cells, alpha, cap)
     layout = (config["claims"].get("layout_variant"), config["claims"].get("layout_reference"))
     parts = config_cells(config)
-    cells = parts["main"] + parts["pruning"] + (parts["sensitivity"] if config["sensitivity"]["enabled"] else [])
+    cells = parts["main"] if main_only else (
+        parts["main"] + parts["pruning"] + (parts["sensitivity"] if config["sensitivity"]["enabled"] else []))
     plan = seed_plan(table, floor=floor, cap=cap, pruning=config["pruning"],
                      layout=layout if all(layout) else None, telescopic_n2s=config["n2"], cells=cells,
                      figure_seeds=figure_seeds)
@@ -161,7 +169,8 @@ def build(pilot, config: dict, *, alpha: float, floor: int, cap: int, first_seed
     by_n2 = priced.groupby("n2").agg(cells=("seeds", "size"), models=("seeds", "sum"),
                                      hours=("projected_seconds", lambda s: round(s.sum() / 3600, 2)))
     design = {
-        "design": "fresh confirmatory run", "why": RATIONALE,
+        "design": f"specification {config['name']}" if main_only else "fresh confirmatory run",
+        "why": SPECIFICATION if main_only else RATIONALE,
         "pilot": {"path": str(pilot), "commit": prov.get("git_commit"), "seeds": prov["config"]["seeds"],
                   "reanalysed_at": prov.get("reanalysis", {}).get("commit")},
         "alpha": alpha, "power": stats.POWER, "floor": floor, "cap": cap, "figure_seeds": figure_seeds,

@@ -114,3 +114,30 @@ def test_design_command_refuses_bad_input(tmp_path, capsys, args, message):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err and not (tmp_path / "d.yaml").exists()
+
+
+def test_a_specification_plan_holds_only_its_main_cells(tmp_path):
+    """--main-only with an overlay that keeps the spectral schemes: the plan holds only the main grid's cells of those
+    schemes (no C5 networks, no direct schemes), on the new seed values; without the overlay the direct schemes and
+    the C5 networks come back."""
+    pilot = make_pilot(tmp_path / "pilot", pilot_cells(eigvals_gain=0.012, noise=0.006))
+    base = {"name": "paper", "pruning": PRUNING, "n2": [10, 100, 1000], "datasets": ["mnist"],
+            "run_protocols": ["paper"], "schemes": ["spectral-eigvals", "direct-restricted", "spectral-full",
+                                                    "direct-full"],
+            "experiments": {"perceptron": True, "telescopic": True, "nonlinear": True},
+            "sensitivity": {"enabled": False, "protocols": [], "datasets": [], "n2": [], "schemes": []},
+            "claims": {"alpha": 0.05, "layout_variant": None, "layout_reference": None}}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(base))
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump({"name": "spec", "schemes": ["spectral-eigvals",
+                                                                                  "spectral-full"]}))
+    file = tmp_path / "design-spec.yaml"
+    assert main(["design", "--from-pilot", str(pilot), "--file", str(file), "--config", str(tmp_path / "config.yaml"),
+                 str(tmp_path / "spec.yaml"), "--main-only", "--first-seed", "2000"]) == 0
+    design = yaml.safe_load(file.read_text())
+    assert design["design"] == "specification spec" and "specification run" in design["why"]
+    seeds = cell_seeds(design)
+    assert {k[3] for k in seeds} == {"spectral-eigvals", "spectral-full"} and {k[0] for k in seeds} == {"paper"}
+    assert len(seeds) == 2 * (1 + 3 + 3) and all(s[0] == 2000 for s in seeds.values())
+    assert main(["design", "--from-pilot", str(pilot), "--file", str(file), "--config",
+                 str(tmp_path / "config.yaml")]) == 0
+    assert {k[3] for k in cell_seeds(yaml.safe_load(file.read_text()))} >= {"direct-full", "direct-restricted"}
