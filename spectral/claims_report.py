@@ -184,7 +184,7 @@ def choice_verdicts(verdicts: pd.DataFrame, grid_verdicts: pd.DataFrame | None, 
 
 def same_verdict(choices: pd.DataFrame, claim: str, dataset: str = "all") -> str:
     """'every choice' when no value of any choice changes the claim's verdict on `dataset`, else 'changes under X = Y
-    (verdict; REFERENCE: verdict)' for each value whose verdict differs from the reference value's on the same cells;
+    (verdict; REFERENCE on the same cells: verdict)' for each value whose verdict differs from the reference value's on the same cells;
     '–' when no choice was varied for it."""
     g = choices[(choices["claim"] == claim) & (choices["dataset"] == dataset)]
     if g.empty:
@@ -195,7 +195,7 @@ def same_verdict(choices: pd.DataFrame, claim: str, dataset: str = "all") -> str
         if ref.empty:
             continue
         ref_verdict = ref["verdict"].iloc[0]
-        changes += [f"{choice} = {r.value} ({r.verdict}; {ref['value'].iloc[0]}: {ref_verdict})"
+        changes += [f"{choice} = {r.value} ({r.verdict}; {ref['value'].iloc[0]} on the same cells: {ref_verdict})"
                     for r in c.itertuples() if r.verdict != ref_verdict]
     varied = ", ".join(sorted(set(g["choice"])))
     return f"every choice ({varied})" if not changes else "changes under " + "; ".join(changes)
@@ -216,6 +216,8 @@ def verdict_table(verdicts: pd.DataFrame, cells: pd.DataFrame, protocol: str, da
         paper = base in PAPER_CLAIMS and (base != "C2" or claim == primary_c2) and "@" not in claim.replace(
             primary_c2, "")
         source, words = PAPER_CLAIMS[base] if paper else ("our reading", CLAIM_TEXT.get(base, "").rstrip("."))
+        if base in ("C5", "C5-guard") and "@" in claim:
+            words += f" (connectivity read as {claim.split('@')[1]})"
         by = {DATASET_NAMES.get(r.dataset, r.dataset): verdict_text(r) for r in g.itertuples()}
         rows.append({"kind": "paper" if paper else "ours", "claim": claim, "source": source, "statement": words,
                      **{c: by.get(c, "–") for c in columns}, "same verdict under": same_verdict(choices, claim)})

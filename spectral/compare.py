@@ -44,6 +44,7 @@ LATER_DEFAULTS = {"precision": "fp32"}  # keys added after a run was published: 
 SAMPLE_KEYS = {"seeds", "design"}  # which seeds each cell trains: may differ between independent runs
 PROTOCOL_KEY = "protocols"  # training settings: independent runs compare the cells whose settings agree
 TUNING_KEY = "tune"  # how the rates were searched; its outcome, the rates, is compared per cell (SETTINGS)
+READING_KEY = "pruning.connectivity"  # C5's reading of connectivity: independent runs may differ (C5 not compared)
 SETTINGS = ["eigvals", "sizes", "activation", "epochs", "optimizer", "lr", "batch_size"]  # runs.csv columns
 DECIDED = {"holds", "does not hold"}
 LEVEL = 0.95  # each cell's Welch interval; a cell is flagged by chance alone with probability 1 - LEVEL
@@ -132,9 +133,10 @@ def compare_runs(reference, rerun, independent: bool = False) -> tuple[pd.DataFr
     for d in (reference, rerun):
         if not d.is_dir():
             raise CompareError(f"{d} is not a directory")
-    allowed = SAMPLE_KEYS | {PROTOCOL_KEY, TUNING_KEY} if independent else set()
-    diff = config_differences(run_config(_read(reference, "provenance.json")),
-                              run_config(_read(rerun, "provenance.json")), allowed)
+    allowed = SAMPLE_KEYS | {PROTOCOL_KEY, TUNING_KEY, READING_KEY} if independent else set()
+    configs = [run_config(_read(d, "provenance.json")) for d in (reference, rerun)]
+    diff = config_differences(*configs, allowed)
+    reading_differs = bool(config_differences(*configs, set(_flatten(configs[0])) - {READING_KEY}))
     if diff:
         hint = "" if independent else " (two runs on different seeds: --independent)"
         raise CompareError(f"the runs come from different configurations; keys that differ: {', '.join(diff)}{hint}")
@@ -165,6 +167,9 @@ def compare_runs(reference, rerun, independent: bool = False) -> tuple[pd.DataFr
                 for side, d in (("reference", reference), ("rerun", rerun))}
     claims = pd.concat(verdicts, axis=1).reset_index()
     claims["status"] = [claim_status(r, s) for r, s in zip(claims["reference"], claims["rerun"])]
+    if reading_differs:  # C5's verdicts judge different baselines: not compared
+        c5 = claims["claim"].str.match(r"C5(@|-guard|$)")
+        claims.loc[c5, "status"] = "reading differs"
     cells.attrs["independent"] = claims.attrs["independent"] = independent
     return cells, claims
 

@@ -19,6 +19,7 @@ import collections
 import datetime as dt
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -234,7 +235,8 @@ def bottom_line(row: dict, datasets) -> str:
     if same.startswith("every choice"):
         return line + ", under every choice varied"
     if same.startswith("changes under"):
-        return line + "; depends on " + ", ".join(sorted({c.split(" = ")[0] for c in same[14:].split("; ")}))
+        return line + "; depends on the " + " and the ".join(sorted(set(re.findall(r"(?:^|; )([a-z][\w -]*?) = ",
+                                                                              same[len("changes under "):]))))
     return line
 
 
