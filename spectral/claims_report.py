@@ -87,12 +87,16 @@ RULE_TEXT = """What the verdicts mean (the rule, spectral/claims.py, fixed befor
   failing), mdd80 the smallest distance from the threshold found there with 80 % power with its seeds, and
   `seeds needed` the seeds per arm that would decide it with 80 % power if its observed effect were the truth.
   Adding seeds to this run and re-testing is optional stopping and is not done: new seeds belong to a declared
-  design (config/design.yaml)."""
+  design (config/design.yaml).
+- C5's baseline must beat random pruning of the same networks (C5-guard@<reading>); where it does not, C5 reads
+  `baseline no better than random` instead of a verdict. The first label that applies wins (at the threshold,
+  holds, does not hold, superior, inconclusive); `at the threshold` has no multiplicity control."""
 
 
 def claims_markdown(cells: pd.DataFrame, verdicts: pd.DataFrame, robust: pd.DataFrame | None = None,
-                    alpha: float = 0.05) -> str:
-    """claims.md: the claim-level table first, then the rule, the robustness section, then every cell."""
+                    alpha: float = 0.05, choices: pd.DataFrame | None = None) -> str:
+    """claims.md: the claim-level table first, then the verdicts per choice (choice_verdicts), the rule, the effect
+    shifts across protocols, then every cell."""
     lines = ["# Claims of Giambagli et al. (2021) and its follow-ups (PRE 2021, Sci. Rep. 2022): verdicts", "",
              "| protocol | claim | dataset | verdict | cells: hold / p<alpha / at threshold / fail / undecided | "
              "wrong side | detail |", "|---|---|---|---|---|---|---|"]
@@ -100,15 +104,24 @@ def claims_markdown(cells: pd.DataFrame, verdicts: pd.DataFrame, robust: pd.Data
         lines.append(f"| {r.protocol} | {r.claim} | {r.dataset} | **{r.verdict}** | {r.cells}: {r.cells_hold} / "
                      f"{r.cells_iut} / {r.cells_at_threshold} / {r.cells_fail} / {r.cells_undecided} | "
                      f"{r.cells_wrong_side} | {r.detail} |")
+    if choices is not None and len(choices):
+        lines += ["", "## Verdicts per choice", "",
+                  "Each claim's verdict under every value of each choice, each judged on the same cells as the "
+                  "others of its choice (`cells`): the protocols on the sensitivity grid's cells, C5's connectivity "
+                  "readings on C5's networks. *Same verdict under* (README, report) summarises this table.", "",
+                  "| claim | dataset | choice | value | verdict | cells judged |", "|---|---|---|---|---|---|"]
+        lines += [f"| {r.claim} | {r.dataset} | {r.choice} | {r.value} | {r.verdict} | {r.cells} |"
+                  for r in choices.sort_values(["claim", "choice", "dataset", "value"]).itertuples()]
     lines += ["", RULE_TEXT, f"alpha = {alpha:g}.", ""]
     if robust is not None and len(robust):
-        lines += ["## Robustness across protocols (by effects)", "",
+        lines += ["## Effect shifts across protocols (detail)", "",
                   f"Each claim cell that the reference protocol `{robust['reference'].iloc[0]}` shares with another "
-                  "protocol: the effect's shift with its 95 % interval. A claim is `robust` when no protocol moves "
-                  "an effect beyond delta (the interval lies outside +- delta) or reverses it (the two protocols' "
-                  "intervals exclude the threshold on opposite sides).", "",
-                  "| claim | robust | protocols | cells | moved | reversed | detail |", "|---|---|---|---|---|---|---|"]
-        lines += [f"| {r.claim} | {'yes' if r.robust else '**no**'} | {r.protocols} | {r.cells} | {r.moved} | "
+                  "protocol: the effect's shift with its 95 % interval; *moved*: the interval lies outside +- delta; "
+                  "*reversed*: the two protocols' intervals exclude the threshold on opposite sides. Detail behind "
+                  "the verdicts, not a verdict (docs/verdict-rule.md, rule 10).", "",
+                  "| claim | no cell moved or reversed | protocols | cells | moved | reversed | detail |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {r.claim} | {'yes' if r.robust else 'no'} | {r.protocols} | {r.cells} | {r.moved} | "
                   f"{r.reversed} | {r.detail} |" for r in robust.itertuples()]
         lines.append("")
     flagged = cells[cells["perm_disagrees"].astype(bool)]

@@ -30,7 +30,7 @@ from spectral import plots
 from spectral.analysis import pruning_table
 from spectral.claim_cells import evaluate_config, grid_view
 from spectral.claims import summarize_claims
-from spectral.claims_report import claims_markdown, robustness
+from spectral.claims_report import choice_verdicts, claims_markdown, robustness
 from spectral.provenance import code_commit
 
 SAME = ("final_test_accuracy", "final_train_loss", "final_train_accuracy")
@@ -103,8 +103,9 @@ def main(argv=None) -> int:
     cells.to_csv(pub / "claims.csv", index=False)
     verdicts.to_csv(pub / "claim_verdicts.csv", index=False)
     robust = robustness(cells, protocols[0])
-    (pub / "claims.md").write_text(claims_markdown(cells, verdicts, robust, config["claims"]["alpha"]))
     view = grid_view(cells, grid)
+    choices = choice_verdicts(verdicts, summarize_claims(view), pconf["connectivity"])
+    (pub / "claims.md").write_text(claims_markdown(cells, verdicts, robust, config["claims"]["alpha"], choices))
     view.to_csv(pub / "tables" / "sensitivity.csv", index=False)
     summarize_claims(view).to_csv(pub / "tables" / "sensitivity_verdicts.csv", index=False)
     main_protocol = config["run_protocols"][0]

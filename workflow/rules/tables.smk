@@ -113,6 +113,7 @@ rule claims:
         protocols=get_claim_protocols(),
         claims=config["claims"],
         pruning=PRUNING,
+        grid=SENSITIVITY if SENSITIVITY["enabled"] else None,  # the protocols' shared cells (verdicts per choice)
     log:
         "logs/claims.log",
     threads: 1
