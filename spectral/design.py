@@ -109,13 +109,19 @@ def seed_plan(table: pd.DataFrame, *, floor: int, cap: int, pruning: dict, layou
     return pd.DataFrame(rows).sort_values(["protocol", "dataset", "experiment", "scheme", "n2"], ignore_index=True)
 
 
-def cost(plan: pd.DataFrame, job_times: pd.DataFrame, pilot_seeds: int) -> pd.DataFrame:
+def cost(plan: pd.DataFrame, job_times: pd.DataFrame, pilot_seeds: int, runs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Projected job seconds per training cell: the pilot's job seconds per seed times the planned seeds
-    (start-up included in the per-seed figure: a slight overestimate for wide cells, none for narrow ones)."""
+    (start-up included in the per-seed figure: a slight overestimate for wide cells, none for narrow ones). A pilot
+    that ran under a seed plan of its own divides each job by its cell's seeds (`runs`, its runs.csv), else by
+    `pilot_seeds`."""
     keys = ["protocol", "dataset", "experiment", "scheme", "n2"]
     merged = plan.merge(job_times[keys + ["seconds"]], on=keys, how="left")
-    per_seed = merged["seconds"] / pilot_seeds
-    fallback = merged.groupby(["experiment", "n2"])["seconds"].transform("median") / pilot_seeds
+    n = pilot_seeds
+    if runs is not None:
+        n = merged[keys].merge(runs.groupby(keys).size().rename("n").reset_index(), on=keys, how="left")["n"].fillna(
+            pilot_seeds).to_numpy()
+    per_seed = merged["seconds"] / n
+    fallback = per_seed.groupby([merged["experiment"], merged["n2"]]).transform("median")
     merged["seconds_per_seed"] = per_seed.fillna(fallback)
     merged["projected_seconds"] = merged["seconds_per_seed"] * merged["seeds"]
     return merged.drop(columns="seconds")
@@ -147,6 +153,15 @@ SPECIFICATION = (
     "published run's other cells (each cell from one run, never seeds pooled across runs).")
 
 
+SPECIFICATION_CAVEATS = [
+    "The seeds come from the published run's effects and sds under its own choices; under this specification's "
+    "choices they may differ, so the expectations are expectations, not results; the floor of 10 hedges against that.",
+    "Hours are at the published run's job seconds per seed on its machine (one thread per job, two jobs at once).",
+    "Adding seeds after looking at this run's verdicts is optional stopping and is not allowed: more seeds mean a new "
+    "declared design with new seed values.",
+]
+
+
 def build(pilot, config: dict, *, alpha: float, floor: int, cap: int, first_seed: int,
           figure_seeds: int = 5, main_only: bool = False) -> tuple[dict, pd.DataFrame]:
     """(design.yaml contents, power table) from a published pilot directory (claims.csv, job_times, provenance) for
@@ -165,18 +180,20 @@ def build(pilot, config: dict, *, alpha: float, floor: int, cap: int, first_seed
     plan = seed_plan(table, floor=floor, cap=cap, pruning=config["pruning"],
                      layout=layout if all(layout) else None, telescopic_n2s=config["n2"], cells=cells,
                      figure_seeds=figure_seeds)
-    priced = cost(plan, pd.read_csv(pilot / "tables" / "job_times.csv"), len(prov["config"]["seeds"]))
+    runs = pd.read_csv(pilot / "tables" / "runs.csv") if prov["config"].get("design") else None
+    priced = cost(plan, pd.read_csv(pilot / "tables" / "job_times.csv"), len(prov["config"]["seeds"]), runs)
     by_n2 = priced.groupby("n2").agg(cells=("seeds", "size"), models=("seeds", "sum"),
                                      hours=("projected_seconds", lambda s: round(s.sum() / 3600, 2)))
     design = {
         "design": f"specification {config['name']}" if main_only else "fresh confirmatory run",
         "why": SPECIFICATION if main_only else RATIONALE,
-        "pilot": {"path": str(pilot), "commit": prov.get("git_commit"), "seeds": prov["config"]["seeds"],
+        "pilot": {"path": str(pilot), "commit": prov.get("git_commit"),
+                  "seeds": prov["config"].get("design") or prov["config"]["seeds"],
                   "reanalysed_at": prov.get("reanalysis", {}).get("commit")},
         "alpha": alpha, "power": stats.POWER, "floor": floor, "cap": cap, "figure_seeds": figure_seeds,
         "first_seed": first_seed,
         "seed_values": f"a cell with n seeds uses seeds {first_seed} .. {first_seed} + n - 1",
-        "caveats": CAVEATS,
+        "caveats": SPECIFICATION_CAVEATS if main_only else CAVEATS,
         "expectations": {k: int(v) for k, v in table["expectation"].value_counts().items()},
         "compute": {"training_cells": len(plan), "models": int(plan["seeds"].sum()),
                     "projected_job_hours": round(float(priced["projected_seconds"].sum()) / 3600, 2),

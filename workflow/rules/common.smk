@@ -23,6 +23,9 @@ PRUNING = config["pruning"]
 ALL_PROTOCOLS = sorted(set(config["run_protocols"]) | set(SENSITIVITY["protocols"]) | {PRUNING["protocol"], config["tune"]["protocol"]})
 ALL_DATASETS = sorted(set(config["datasets"]) | set(SENSITIVITY["datasets"]))
 CELLS = spectral.experiments.config_cells(config)  # every training cell, by part of the DAG
+SPECIFICATION = config["specification"]  # a specification run trains the main grid's cells of its schemes only
+if SPECIFICATION:
+    CELLS = {"main": CELLS["main"], "pruning": [], "sensitivity": []}
 SEEDS = {}  # (protocol, dataset, experiment, scheme, n2) -> seeds, for cells that do not train config["seeds"]
 if config["design"]:
     with open(config["design"]) as _f:
@@ -192,6 +195,8 @@ def get_claim_protocols():
 
 
 def get_final_output():
+    if SPECIFICATION:  # its verdicts join it to the primary run (docs/learning-rates.md, specifications)
+        return [f"{OUT}/tables/runs.csv", f"{OUT}/provenance.json"]
     outputs = get_tables() + get_figures() + [f"{OUT}/claims.csv", f"{OUT}/claims.md", f"{OUT}/claim_verdicts.csv",
                                               f"{OUT}/provenance.json", f"{OUT}/figures/README.md",
                                               f"{OUT}/report/verdicts.csv"]
