@@ -167,25 +167,38 @@ def fig_sensitivity(cells: pd.DataFrame, png, pdf) -> None:
     panels = list(dict.fromkeys(cells["panel"]))
     protocols = list(dict.fromkeys(cells["protocol"]))
     sizes = [cells.loc[cells["panel"] == p, "label"].nunique() for p in panels]
-    fig, axes = plt.subplots(len(panels), 1, figsize=(9, 1.2 * len(panels) + 0.22 * len(protocols) * sum(sizes)),
-                             squeeze=False, layout="constrained", height_ratios=[max(n, 1) for n in sizes])
+    ncols = 2  # two columns of panels: the figure fits a screen's height at half the length
+    rows = [panels[i::ncols] for i in range(ncols)]  # column-major: each column's panels top to bottom
+    heights = [sum(sizes[panels.index(p)] for p in col) for col in rows]
+    fig = plt.figure(figsize=(15, 1.0 + 0.16 * len(protocols) * max(heights) + 0.9 * max(len(c) for c in rows)),
+                     layout="constrained")
+    columns = fig.subfigures(1, ncols)
     markers = dict(zip(protocols, "osD^vP"))
-    for ax, panel in zip(axes[:, 0], panels):
-        g = cells[cells["panel"] == panel]
-        labels = list(dict.fromkeys(g["label"]))
-        for k, protocol in enumerate(protocols):
-            offset = (k - (len(protocols) - 1) / 2) * 0.25
-            for r in g[g["protocol"] == protocol].itertuples():
-                err = [[r.value - r.ci95_low], [r.ci95_high - r.value]] if r.n >= 2 else None
-                ax.errorbar(r.value, labels.index(r.label) + offset, xerr=err, fmt=markers[protocol],
-                            color=VERDICT_COLOURS[r.verdict], ms=5, capsize=2)
-        ax.axvline(g["threshold"].iloc[0], ls="--", color="black", lw=0.8)
-        ax.set_yticks(range(len(labels)), labels, fontsize=7)
-        ax.invert_yaxis()
-        ax.set_title(f"{panel}: effect with its 95 % CI (dashed: threshold)", fontsize=9)
+    for sub, col in zip(columns, rows):
+        if not col:
+            continue
+        axes = sub.subplots(len(col), 1, squeeze=False, height_ratios=[max(sizes[panels.index(p)], 1) for p in col])
+        for ax, panel in zip(axes[:, 0], col):
+            g = cells[cells["panel"] == panel]
+            rank = "trend" in panel or "closing" in panel  # C4's per-seed Spearman rho
+            accuracy = not (panel.startswith("C3") or rank)  # in pp; C3's are distance differences
+            scale = 100.0 if accuracy else 1.0
+            labels = list(dict.fromkeys(g["label"]))
+            for k, protocol in enumerate(protocols):
+                offset = (k - (len(protocols) - 1) / 2) * 0.25
+                for r in g[g["protocol"] == protocol].itertuples():
+                    err = [[scale * (r.value - r.ci95_low)], [scale * (r.ci95_high - r.value)]] if r.n >= 2 else None
+                    ax.errorbar(scale * r.value, labels.index(r.label) + offset, xerr=err, fmt=markers[protocol],
+                                color=VERDICT_COLOURS[r.verdict], ms=5, capsize=2)
+            ax.axvline(scale * g["threshold"].iloc[0], ls="--", color="black", lw=0.8)
+            ax.set_yticks(range(len(labels)), labels, fontsize=7)
+            ax.invert_yaxis()
+            ax.set_xlabel("effect (pp of test accuracy)" if accuracy else "Spearman rho per seed" if rank else
+                          "effect (distance difference)", fontsize=8)
+            ax.set_title(f"{panel}: effect with its 95 % CI (dashed: threshold)", fontsize=9)
     handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=v) for v, c in VERDICT_COLOURS.items()]
     handles += [plt.Line2D([], [], marker=m, ls="", color="black", label=p) for p, m in markers.items()]
-    fig.legend(handles=handles, loc="outside lower center", ncols=4, title="verdict (Holm) and protocol")
+    fig.legend(handles=handles, loc="outside upper center", ncols=5, title="verdict (Holm) and protocol", fontsize=8)
     _save(fig, png, pdf)
 
 
