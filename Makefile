@@ -55,7 +55,7 @@ lint: setup
 # jobs that were cut off and keeps every finished one.
 reproduce: setup
 	@mkdir -p .snakemake
-	@$(BIN)/python tools/check_config.py $(CONFIG)
+	@$(BIN)/python $(MAKEDIR)tools/check_config.py $(CONFIG)
 	flock --nonblock --conflict-exit-code 75 .snakemake/make-reproduce.lock bash -c '\
 	    if pids=$$($(BIN)/python $(MAKEDIR)tools/snakemake_running.py "$(CURDIR)"); then exit 76; fi; \
 	    $(BIN)/snakemake $(TARGET) --unlock --cores 1 --configfile $(CONFIG) >/dev/null && \
