@@ -1,5 +1,8 @@
 """Is CONFIG (one file, or an overlay list merged as Snakemake merges --configfile) a valid config? One line if not.
 
+Like Snakemake, it starts from the Snakefile's configfile (config/config.yaml in the working directory) and merges
+each file over it.
+
     python tools/check_config.py config/config.yaml [config/quick.yaml ...]
 
 Exit 0 when the merged config parses and validates against workflow/schemas/config.schema.yaml; else exit 2 with
@@ -17,10 +20,14 @@ sys.path.insert(0, str(ROOT))
 from spectral.experiments import merge_config  # noqa: E402
 
 
+BASE = Path("config/config.yaml")  # the Snakefile's own configfile, which every --configfile is merged over
+
+
 def problem(paths) -> str | None:
-    """What is wrong with the merged config of `paths`, or None."""
+    """What is wrong with the config Snakemake would run in this directory with `paths`, or None: BASE (when it
+    exists here) with each of `paths` merged over it."""
     config = {}
-    for path in map(Path, paths):
+    for path in ([BASE] if BASE.is_file() else []) + [Path(p) for p in paths]:
         if not path.is_file():
             return f"config {path} does not exist"
         try:
