@@ -19,7 +19,7 @@ from .compare import CompareError, compare_runs, markdown, markdown_table, summa
 from .publish import PublishError, publish, update_readme
 import yaml
 
-from .experiments import EXPERIMENTS, merge_config, workflow_cell_config
+from .experiments import EXPERIMENTS, load_config, workflow_cell_config
 from .layers import EIGVEC_INITS, SpectralInit
 from .precision import PRECISIONS
 from .models import ACTIVATIONS, EIGVALS, SCHEMES
@@ -178,12 +178,7 @@ def train_config(args, argv) -> tuple[TrainConfig, dict]:
     if given(argv, "sizes") or given(argv, "activation"):
         raise UsageError("--sizes and --activation follow from --experiment and --n2 in a workflow cell")
     import dataclasses
-    config = {}
-    for path in args.config:
-        if not path.is_file():
-            raise UsageError(f"config {path} does not exist")
-        config = merge_config(config, yaml.safe_load(path.read_text()))
-    cfg = workflow_cell_config(config, args.protocol, args.dataset, args.experiment, args.scheme, args.n2)
+    cfg = workflow_cell_config(load_config(args.config), args.protocol, args.dataset, args.experiment, args.scheme, args.n2)
     overrides = {k: flags[k] for k, flag in SETTING_FLAGS.items() if given(argv, flag) and k not in ("dataset", "scheme")}
     init_overrides = {k: init[k] for k, flag in INIT_FLAGS.items() if given(argv, flag)}
     cfg = dataclasses.replace(cfg, **overrides, init={**cfg.init, **init_overrides})
@@ -239,22 +234,15 @@ def run_compare(args) -> int:
 
 
 def run_design(args) -> None:
-    import yaml
-
     from . import design as design_mod
     if args.from_pilot is not None:
         for name in ("claims.csv", "provenance.json", "tables/job_times.csv"):
             if not (args.from_pilot / name).is_file():
                 raise UsageError(f"{args.from_pilot / name} is missing: --from-pilot needs a published run")
-        for path in args.config:
-            if not path.is_file():
-                raise UsageError(f"{path} does not exist")
+        config = load_config(args.config)
         if not 2 <= args.floor <= args.cap or args.figure_seeds < 2:
             raise UsageError(f"need 2 <= --floor <= --cap and --figure-seeds >= 2, got floor {args.floor!r}, cap "
                              f"{args.cap!r}, figure seeds {args.figure_seeds!r}")
-        config = {}
-        for path in args.config:
-            config = merge_config(config, yaml.safe_load(path.read_text()))
         design, table = design_mod.build(args.from_pilot, config, alpha=config["claims"]["alpha"], floor=args.floor,
                                          cap=args.cap, first_seed=args.first_seed,
                                          figure_seeds=args.figure_seeds, main_only=args.main_only)

@@ -16,6 +16,8 @@ learning-rate table `lr` whose keys are `scheme`, `scheme/family`, `scheme/famil
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from . import data as data_mod
 from .train import TrainConfig
 
@@ -30,6 +32,18 @@ def merge_config(base: dict, overlay: dict) -> dict:
     for key, value in overlay.items():
         base[key] = merge_config(dict(base.get(key, {})), value) if isinstance(value, dict) else value
     return base
+
+
+def load_config(paths) -> dict:
+    """The config of `paths` (a config and its overlays), each merged over the ones before it; a missing file raises
+    ValueError naming it. YAML is read with yaml.safe_load."""
+    import yaml
+    config = {}
+    for path in map(Path, paths):
+        if not path.is_file():
+            raise ValueError(f"config {path} does not exist")
+        config = merge_config(config, yaml.safe_load(path.read_text()))
+    return config
 
 
 def check_experiment(experiment: str) -> str:
