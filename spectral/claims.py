@@ -87,7 +87,7 @@ CELL_COLUMNS = ["protocol", "claim", "dataset", "experiment", "n2", "statistic",
                 "p_against_holm", "p_superior", "iut", "at_threshold", "wrong_side", "p_perm_for", "p_perm_against",
                 "perm_disagrees", "level", "mdd80", "seeds_needed", "verdict", "detail"]
 CLAIM_COLUMNS = ["protocol", "claim", "dataset", "verdict", "cells", "cells_hold", "cells_iut", "cells_at_threshold",
-                 "cells_fail", "cells_undecided", "cells_wrong_side", "detail"]
+                 "cells_fail", "cells_undecided", "cells_wrong_side", "cells_judged", "detail"]
 SEEDS_CAP = 1000  # seeds_needed is left blank above this
 PERMUTATION_MIN_N = 10  # the distribution-free check runs from this many seeds on
 BASELINE_NOT_BETTER = "baseline no better than random"  # rule 7: a C5 verdict whose baseline fails its guard
@@ -218,6 +218,15 @@ def claim_verdict(g: pd.DataFrame) -> tuple[str, str]:
     return "inconclusive", f"no cell decided{tail}"
 
 
+def cells_judged(g: pd.DataFrame) -> str:
+    """Which cells a claim verdict judges, by width: 'N2 = 10, 100; perceptron; all-N2 trend' (two verdict tables of
+    one claim that judge different cells say so here)."""
+    widths = sorted(int(n) for n in g["n2"].unique() if n > 0)
+    parts = ([f"N2 = {', '.join(map(str, widths))}"] if widths else []) + (["perceptron"] if (g["n2"] == 0).any()
+                                                                          else [])
+    return "; ".join(parts + (["all-N2 trend"] if (g["n2"] == -1).any() else [])) or "none"
+
+
 def summarize_claims(cells: pd.DataFrame) -> pd.DataFrame:
     """Claim-level verdicts per (protocol, claim, dataset) and overall (dataset 'all')."""
     rows = []
@@ -231,7 +240,8 @@ def summarize_claims(cells: pd.DataFrame) -> pd.DataFrame:
                          "cells_at_threshold": int((v == "at the threshold").sum()),
                          "cells_fail": int((v == "does not hold").sum()),
                          "cells_undecided": int(v.isin(["inconclusive", "superior"]).sum()),
-                         "cells_wrong_side": int(sub["wrong_side"].sum()), "detail": detail})
+                         "cells_wrong_side": int(sub["wrong_side"].sum()), "cells_judged": cells_judged(sub),
+                         "detail": detail})
     return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
 
 

@@ -99,11 +99,11 @@ def claims_markdown(cells: pd.DataFrame, verdicts: pd.DataFrame, robust: pd.Data
     shifts across protocols, then every cell."""
     lines = ["# Claims of Giambagli et al. (2021) and its follow-ups (PRE 2021, Sci. Rep. 2022): verdicts", "",
              "| protocol | claim | dataset | verdict | cells: hold / p<alpha / at threshold / fail / undecided | "
-             "wrong side | detail |", "|---|---|---|---|---|---|---|"]
+             "wrong side | cells judged | detail |", "|---|---|---|---|---|---|---|---|"]
     for r in verdicts.itertuples():
         lines.append(f"| {r.protocol} | {r.claim} | {r.dataset} | **{r.verdict}** | {r.cells}: {r.cells_hold} / "
                      f"{r.cells_iut} / {r.cells_at_threshold} / {r.cells_fail} / {r.cells_undecided} | "
-                     f"{r.cells_wrong_side} | {r.detail} |")
+                     f"{r.cells_wrong_side} | {getattr(r, 'cells_judged', '–')} | {r.detail} |")
     if choices is not None and len(choices):
         lines += ["", "## Verdicts per choice", "",
                   "Each claim's verdict under every value of each choice, each judged on the same cells as the "
@@ -175,36 +175,43 @@ PAPER_CLAIMS = {
 REFERENCE_CHOICE = {"protocol": "paper", "connectivity": "l1"}  # the headline's value of each choice
 
 
+CHOICE_COLUMNS = ["claim", "dataset", "choice", "value", "reference", "verdict", "cells"]
+
+
 def choice_verdicts(verdicts: pd.DataFrame, grid_verdicts: pd.DataFrame | None, connectivity: str,
-                    specifications=()) -> pd.DataFrame:
+                    specifications: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every claim's verdict per dataset under each value of each choice, each judged on the same cells as the others
     of its choice: `protocol` on the sensitivity grid's cells (grid_verdicts, C1-C4), C5's `connectivity` reading
-    (C5 = `connectivity`, C5@<reading>), and any (choice, value, verdicts) of `specifications` (runs of their own)."""
+    (C5 = `connectivity`, C5@<reading>), and the specification runs' choices (spectral/specification.py: both values
+    re-decided on the primary's cells that both runs can test). `reference` marks the headline's value."""
     rows = []
     if grid_verdicts is not None:
         g = grid_verdicts[grid_verdicts["claim"].map(claim_base).str.match(r"C[1-4]")]
         rows += [{"claim": r.claim, "dataset": r.dataset, "choice": "protocol", "value": r.protocol,
-                  "verdict": r.verdict, "cells": "the sensitivity grid's"} for r in g.itertuples()]
+                  "reference": r.protocol == REFERENCE_CHOICE["protocol"], "verdict": r.verdict,
+                  "cells": "the sensitivity grid's"} for r in g.itertuples()]
     c5 = verdicts[(verdicts["claim"] == "C5") | verdicts["claim"].str.match(r"C5@")]
-    rows += [{"claim": "C5", "dataset": r.dataset, "choice": "connectivity",
-              "value": connectivity if r.claim == "C5" else r.claim.split("@")[1], "verdict": r.verdict,
-              "cells": "C5's"} for r in c5.itertuples()]
-    for choice, value, spec in specifications:
-        rows += [{"claim": r.claim, "dataset": r.dataset, "choice": choice, "value": value, "verdict": r.verdict,
-                  "cells": f"{choice} = {value}"} for r in spec.itertuples()]
-    return pd.DataFrame(rows, columns=["claim", "dataset", "choice", "value", "verdict", "cells"])
+    for r in c5.itertuples():
+        value = connectivity if r.claim == "C5" else r.claim.split("@")[1]
+        rows.append({"claim": "C5", "dataset": r.dataset, "choice": "connectivity", "value": value,
+                     "reference": value == connectivity, "verdict": r.verdict, "cells": "C5's"})
+    if specifications is not None:
+        rows += [{"claim": r.claim, "dataset": r.dataset, "choice": r.choice, "value": r.value,
+                  "reference": bool(r.reference), "verdict": r.verdict,
+                  "cells": f"the primary's that both runs test ({r.cells_judged})"} for r in specifications.itertuples()]
+    return pd.DataFrame(rows, columns=CHOICE_COLUMNS)
 
 
 def same_verdict(choices: pd.DataFrame, claim: str, dataset: str = "all") -> str:
     """'every choice' when no value of any choice changes the claim's verdict on `dataset`, else 'changes under X = Y
-    (verdict; REFERENCE on the same cells: verdict)' for each value whose verdict differs from the reference value's on the same cells;
-    '–' when no choice was varied for it."""
+    (verdict; REFERENCE on the same cells: verdict)' for each value whose verdict differs from the reference value's
+    on the same cells; '–' when no choice was varied for it."""
     g = choices[(choices["claim"] == claim) & (choices["dataset"] == dataset)]
     if g.empty:
         return "–"
     changes = []
     for choice, c in g.groupby("choice", sort=True):
-        ref = c[c["value"] == REFERENCE_CHOICE.get(choice, c["value"].iloc[0])]
+        ref = c[c["reference"].astype(bool)]
         if ref.empty:
             continue
         ref_verdict = ref["verdict"].iloc[0]
@@ -215,7 +222,8 @@ def same_verdict(choices: pd.DataFrame, claim: str, dataset: str = "all") -> str
 
 
 def verdict_table(verdicts: pd.DataFrame, cells: pd.DataFrame, protocol: str, datasets, *, equivalence_margin: float,
-                  connectivity: str, grid_verdicts: pd.DataFrame | None = None, specifications=()) -> pd.DataFrame:
+                  connectivity: str, grid_verdicts: pd.DataFrame | None = None,
+                  specifications: pd.DataFrame | None = None) -> pd.DataFrame:
     """The answer at a glance: per claim of `protocol` (C5 and C6 under their own protocols) whether it is one of the
     papers' claims (`kind` paper, with its source and words) or ours (a reading, control or secondary test), its
     verdict per dataset and overall, and the choices under which that verdict stays the same (choice_verdicts)."""
@@ -235,3 +243,34 @@ def verdict_table(verdicts: pd.DataFrame, cells: pd.DataFrame, protocol: str, da
         rows.append({"kind": "paper" if paper else "ours", "claim": claim, "source": source, "statement": words,
                      **{c: by.get(c, "–") for c in columns}, "same verdict under": same_verdict(choices, claim)})
     return pd.DataFrame(rows, columns=["kind", "claim", "source", "statement", *columns, "same verdict under"])
+
+
+CURVE_CLAIMS = ("C1", "C2@1pp", "C5")  # headline claims whose cells share one unit (pp of test accuracy)
+EFFECT_COLUMNS = ["claim", "dataset", "choice", "value", "reference", "cells", "effect", "low", "high"]
+
+
+def specification_effects(cells: pd.DataFrame, grid_cells: pd.DataFrame | None, connectivity: str,
+                          spec_cells: pd.DataFrame | None = None, claims=CURVE_CLAIMS) -> pd.DataFrame:
+    """Per claim x dataset x (choice, value): the mean over the choice's shared cells of (effect - threshold), with a
+    normal 95 % interval from the cells' standard errors (independent cells: se = sqrt(sum se^2) / k). The values
+    of one choice are judged on the same cells, as in choice_verdicts; the figure's summary, not a verdict."""
+    parts = []
+    if grid_cells is not None:
+        parts.append(grid_cells.assign(choice="protocol", choice_value=grid_cells["protocol"],
+                                       reference=grid_cells["protocol"] == REFERENCE_CHOICE["protocol"]))
+    c5 = cells[(cells["claim"] == "C5") | cells["claim"].str.startswith("C5@")]
+    reading = c5["claim"].map(lambda c: connectivity if c == "C5" else c.split("@")[1])
+    parts.append(c5.assign(claim="C5", choice="connectivity", choice_value=reading, reference=reading == connectivity))
+    if spec_cells is not None:  # spectral.specification's decided cells (choice, choice_value; reference: primary)
+        parts.append(spec_cells)
+    frame = pd.concat(parts, ignore_index=True)
+    frame = frame[frame["claim"].isin(claims) & frame["se"].notna()]
+    rows = []
+    for (claim, choice, value, reference), g in frame.groupby(["claim", "choice", "choice_value", "reference"]):
+        for dataset, d in g.groupby("dataset"):
+            effect = float((d["value"] - d["threshold"]).mean())
+            se = float(np.sqrt((d["se"] ** 2).sum()) / len(d))
+            rows.append({"claim": claim, "dataset": dataset, "choice": choice, "value": value,
+                         "reference": bool(reference), "cells": len(d), "effect": effect, "low": effect - 1.96 * se,
+                         "high": effect + 1.96 * se})
+    return pd.DataFrame(rows, columns=EFFECT_COLUMNS)

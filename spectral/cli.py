@@ -133,6 +133,11 @@ def build_parser() -> Parser:
     ri = sub.add_parser("results-index", help="regenerate RESULTS/README.md from the published directories (every "
                         "count read from their tables)")
     ri.add_argument("results", type=Path, nargs="?", default=Path("results"))
+    sp = sub.add_parser("specification", help="join a finished specification run to its primary run and write "
+                        "its verdicts per choice (specification_verdicts.csv, specification_cells.csv) into it")
+    sp.add_argument("run", type=Path, help="the specification run (output/<name> or results/<name>)")
+    sp.add_argument("--primary", type=Path, default=None, help="the primary run (default: its config's "
+                    "specification.primary)")
     f = sub.add_parser("fetch-data", help="fill resources/data with verified files, printing each file's source")
     f.add_argument("names", nargs="+", help=f"any of {', '.join(data_mod.DATASETS)}")
     f.add_argument("--data-dir", default=None)
@@ -283,6 +288,15 @@ def run_compare_tuning(args) -> int:
     return 0 if ok else 1
 
 
+def run_specification(args) -> None:
+    from .specification import specification
+    verdicts, cells = specification(args.run, args.primary)
+    write_atomic(args.run / "specification_cells.csv", cells.to_csv(index=False))
+    write_atomic(args.run / "specification_verdicts.csv", verdicts.to_csv(index=False))
+    shown = verdicts[verdicts["dataset"] == "all"][["claim", "value", "verdict", "cells", "not_judged"]]
+    print("\n".join(markdown_table(shown)))
+
+
 def main(argv=None) -> int:
     try:
         argv = sys.argv[1:] if argv is None else list(argv)
@@ -301,6 +315,8 @@ def main(argv=None) -> int:
                 raise UsageError(f"{args.results} has no published paper/ run")
             write_atomic(args.results / "README.md", results_index(args.results) + "\n")
             print(f"{args.results / 'README.md'}: regenerated")
+        elif args.command == "specification":
+            run_specification(args)
         elif args.command == "publish":
             if args.readme is not None and args.tables_only:
                 raise UsageError("--readme needs the full run's figures: leave out --tables-only")

@@ -210,6 +210,8 @@ FIGURE_MAP = [
     ("fig5_spectrum", "Follow-up spectral-pruning paper (Sci. Rep. 2022): eigenvalue portrait, node ranking",
      "C5 (pruning-2022 networks); the main protocol's curves are exploratory"),
     ("sensitivity", "Robustness of every claim cell to the protocol", "C1-C4 under every shipped protocol"),
+    ("specification_curve", "Specification curve: each choice's mean effect beyond the threshold, sorted",
+     "C1, C2@1pp, C5 under every value of every choice varied"),
 ]
 
 
@@ -254,4 +256,48 @@ def fig_width_picks(grid: pd.DataFrame, png, pdf) -> None:
         ax.set_yscale("log")
         ax.set(title=f"{dataset}, {family}", xlabel="N2", ylabel="best learning rate")
     axes[0][-1].legend(fontsize=8)
+    _save(fig, png, pdf)
+
+
+def fig_specification_curve(effects: pd.DataFrame, png, pdf) -> None:
+    """A specification curve (Simonsohn, Simmons & Nelson 2020) per headline claim: each specification's mean effect
+    beyond the claim's threshold (pp, 95 % interval), sorted; under it, the choice value that made it (filled: the
+    headline's value). Every other choice is at the headline's value."""
+    from .claims_report import DATASET_NAMES
+    claims = [c for c in ("C1", "C2@1pp", "C5") if c in set(effects["claim"])]
+    if not claims:  # a config without these claims' cells (a smoke run): say so on the figure
+        fig, ax = plt.subplots(figsize=(5, 1.5))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no cells of C1, C2@1pp or C5 with a test", ha="center", va="center")
+        return _save(fig, png, pdf)
+    rows_of = {}
+    for claim in claims:
+        c = effects[effects["claim"] == claim][["choice", "value", "reference"]].drop_duplicates()
+        c = c.sort_values(["choice", "reference", "value"], ascending=[True, False, True])
+        rows_of[claim] = [f"{r.choice} = {r.value}" for r in c.itertuples()]
+    most = max(len(v) for v in rows_of.values())
+    fig, axes = plt.subplots(2, len(claims), figsize=(5.2 * len(claims), 3.4 + 0.3 * most), squeeze=False,
+                             gridspec_kw={"height_ratios": [3, 0.3 * most + 0.2]}, sharex="col")
+    colours = dict(zip(["mnist", "fashion-mnist", "cifar10"], sns.color_palette("colorblind", 3)))
+    for j, claim in enumerate(claims):
+        g = effects[effects["claim"] == claim].sort_values("effect").reset_index(drop=True)
+        top, bottom, labels = axes[0, j], axes[1, j], rows_of[claim]
+        for i, r in g.iterrows():
+            top.errorbar(i, 100 * r.effect, yerr=[[100 * (r.effect - r.low)], [100 * (r.high - r.effect)]], fmt="o",
+                         color=colours.get(r.dataset, "k"), capsize=2, label=DATASET_NAMES.get(r.dataset, r.dataset))
+            bottom.plot(i, labels.index(f"{r.choice} = {r.value}"), "o", color="k", mfc="k" if r.reference else "w")
+        top.axhline(0, color="grey", lw=0.8, ls="--")
+        top.set_title(f"{claim}: mean effect beyond its threshold")
+        top.set_ylabel("effect - threshold (pp)")
+        handles, names = top.get_legend_handles_labels()
+        seen = dict(sorted(zip(names, handles), key=lambda kv: kv[0] != "MNIST"))
+        top.legend(seen.values(), seen.keys(), fontsize=8, loc="best")
+        bottom.set_yticks(range(len(labels)))
+        bottom.set_yticklabels(labels, fontsize=8)
+        bottom.set_ylim(most - 0.5, -0.5)
+        bottom.set_xticks(range(len(g)))
+        bottom.set_xticklabels([])
+        bottom.set_xlabel("specifications, sorted by effect (filled: the headline's value)")
+        bottom.grid(axis="y", lw=0.3)
+    fig.tight_layout()
     _save(fig, png, pdf)

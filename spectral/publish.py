@@ -28,6 +28,7 @@ import pandas as pd
 from .claims_report import DATASET_NAMES, verdict_table
 from .compare import CELL, run_config
 from .records import WriteError
+from .specification import published_specifications
 
 TABLES_ONLY = ("tables", "sensitivity", "claims.csv", "claims.md", "claim_verdicts.csv", "provenance.json")
 PUBLISHED = TABLES_ONLY + ("figures", "tune", "report.html")
@@ -250,7 +251,8 @@ def results_section(results, link_prefix: str = "") -> str:
     table = verdict_table(pd.read_csv(results / "claim_verdicts.csv"), pd.read_csv(results / "claims.csv"),
                           protocols[0], datasets, equivalence_margin=config["claims"]["equivalence_margin"],
                           connectivity=config["pruning"]["connectivity"],
-                          grid_verdicts=pd.read_csv(grid) if grid.is_file() else None)
+                          grid_verdicts=pd.read_csv(grid) if grid.is_file() else None,
+                          specifications=published_specifications(results))
     columns = [DATASET_NAMES.get(d, d) for d in datasets + ["all"]]
     times = results / "tables" / "job_times.csv"
     wall = wall_time_text(pd.read_csv(times)) if times.is_file() else "wall time not recorded"
@@ -269,7 +271,8 @@ def results_section(results, link_prefix: str = "") -> str:
              f"hold), *at the threshold* or *inconclusive*; (h/n) counts the claim's *cells* (one comparison each: a "
              "dataset, an experiment and a hidden width N2) that hold after Holm's correction, of n; pp = percentage "
              "points of test accuracy. *Same verdict under* names the choices varied (the protocol, on the "
-             "protocols' shared cells; C5's reading of connectivity) and any that change the verdict "
+             "protocols' shared cells; C5's reading of connectivity; each published specification run's choice, "
+             "on the cells both runs test) and any that change the verdict "
              "([docs/verdict-rule.md](docs/verdict-rule.md); terms: [docs/method.md](docs/method.md)). C2's primary "
              f"margin is {margin}, the equivalence margin the rule fixed before the confirmatory run; 0.5 and 2 pp "
              "are shown below.", "",
@@ -293,6 +296,10 @@ def results_section(results, link_prefix: str = "") -> str:
         if not (results / "figures" / f"{fig}.png").is_file():
             raise PublishError(f"{results}/figures/{fig}.png is missing: publish the full run, not --tables-only")
         lines.append(f"![{caption}]({link_prefix}/figures/{fig}.png)")
+    curve = results / "figures" / "specification_curve.png"
+    if curve.is_file():
+        lines += ["", f"Each headline claim's effect under every value of every choice varied (a specification curve): "
+                  f"[specification_curve.png]({link_prefix}/figures/specification_curve.png)."]
     lines += ["", f"Every cell behind these verdicts: [claims.md]({link_prefix}/claims.md); every figure with its "
               f"caption: [report.html]({link_prefix}/report.html); commit, machine and wall time: "
               f"[README]({link_prefix}/README.md).", "", README_END]

@@ -11,7 +11,8 @@ run's own seeds (`snakemake` on those run files, into RUNS, from the run's train
    published exploratory curves of the main protocol's spectral networks (their old order name `magnitude` is
    `l2`);
 3. re-decides every claim, writes claims.csv, claim_verdicts.csv, claims.md and the sensitivity view, keeps the
-   verdicts before as claim_verdicts_previous.csv (first re-analysis only), redraws fig5;
+   verdicts before as claim_verdicts_previous.csv (first re-analysis only), redraws fig5 and the specification
+   curve (with the specification runs published beside it);
 4. records what it did in provenance.json (`reanalysis`) and a section of README.md.
 """
 from __future__ import annotations
@@ -30,8 +31,9 @@ from spectral import plots
 from spectral.analysis import pruning_table
 from spectral.claim_cells import evaluate_config, grid_view
 from spectral.claims import summarize_claims
-from spectral.claims_report import choice_verdicts, claims_markdown, robustness
+from spectral.claims_report import choice_verdicts, claims_markdown, robustness, specification_effects
 from spectral.provenance import code_commit
+from spectral.specification import published_specifications
 
 SAME = ("final_test_accuracy", "final_train_loss", "final_train_accuracy")
 OLD_ORDERS = {"magnitude": "l2", "connectivity": "abs-sum"}  # names before 2026-12-01 (connectivity was |sum_j w_ij|)
@@ -104,7 +106,8 @@ def main(argv=None) -> int:
     verdicts.to_csv(pub / "claim_verdicts.csv", index=False)
     robust = robustness(cells, protocols[0])
     view = grid_view(cells, grid)
-    choices = choice_verdicts(verdicts, summarize_claims(view), pconf["connectivity"])
+    choices = choice_verdicts(verdicts, summarize_claims(view), pconf["connectivity"],
+                              published_specifications(pub))
     (pub / "claims.md").write_text(claims_markdown(cells, verdicts, robust, config["claims"]["alpha"], choices))
     view.to_csv(pub / "tables" / "sensitivity.csv", index=False)
     summarize_claims(view).to_csv(pub / "tables" / "sensitivity_verdicts.csv", index=False)
@@ -112,6 +115,12 @@ def main(argv=None) -> int:
     plots.fig5_spectrum(pd.read_csv(pub / "tables" / "eigenvalues.csv").query("protocol == @main_protocol"), pruning,
                         pub / "figures" / "fig5_spectrum.png", pub / "figures" / "fig5_spectrum.pdf",
                         c5_protocol=pconf["protocol"])
+    effects = specification_effects(cells, view, pconf["connectivity"],
+                                    published_specifications(pub, "specification_cells.csv"))
+    effects.to_csv(pub / "tables" / "specification_effects.csv", index=False)
+    (pub / "figures" / "README.md").write_text(plots.figures_readme())
+    plots.fig_specification_curve(effects, pub / "figures" / "specification_curve.png",
+                                  pub / "figures" / "specification_curve.pdf")
 
     # 4. Provenance and the README note.
     commits = sorted({json.loads(p.read_text()).get("git_commit") or "unknown"
@@ -129,7 +138,7 @@ def main(argv=None) -> int:
              f"docs/verdict-rule.md). Every accuracy table but pruning.csv is the published one. The C5 networks "
              f"were retrained on their own seeds at {', '.join(c[:7] for c in commits)} for their arrays: "
              f"{retrained}; their pruning curves are rebuilt in every order. `report.html` and the figures other "
-             "than fig5 are from the original analysis.", "",
+             "than fig5 and the specification curve are from the original analysis.", "",
              "| protocol | claim | verdict before (overall) | verdict now (overall) | cells now: hold / p<alpha / "
              "at threshold / fail / undecided |", "|---|---|---|---|---|"]
     for r in both.itertuples():

@@ -197,7 +197,8 @@ def get_claim_protocols():
 def get_final_output():
     if SPECIFICATION:  # its verdicts join it to the primary run (docs/learning-rates.md, specifications)
         return [f"{OUT}/tables/runs.csv", f"{OUT}/provenance.json"]
-    outputs = get_tables() + get_figures() + [f"{OUT}/claims.csv", f"{OUT}/claims.md", f"{OUT}/claim_verdicts.csv",
+    outputs = get_tables() + get_figures() + [f"{OUT}/figures/specification_curve.{ext}" for ext in ("png", "pdf")]
+    outputs += [f"{OUT}/claims.csv", f"{OUT}/claims.md", f"{OUT}/claim_verdicts.csv",
                                               f"{OUT}/provenance.json", f"{OUT}/figures/README.md",
                                               f"{OUT}/report/verdicts.csv"]
     return outputs + (get_sensitivity_outputs() if SENSITIVITY["enabled"] else [])

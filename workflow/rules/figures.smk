@@ -121,3 +121,26 @@ rule figures_readme:
         ENV
     script:
         "../scripts/figures_readme.py"
+
+
+rule fig_specification_curve:
+    input:
+        claims=f"{OUT}/claims.csv",
+        grid=[f"{OUT}/tables/sensitivity.csv"] if SENSITIVITY["enabled"] else [],
+    output:
+        effects=f"{OUT}/tables/specification_effects.csv",
+        png=report(f"{OUT}/figures/specification_curve.png", caption="../report/specification_curve.rst",
+                   category="Figures"),
+        pdf=f"{OUT}/figures/specification_curve.pdf",
+    params:
+        connectivity=PRUNING["connectivity"],
+    log:
+        "logs/figures/specification_curve.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../scripts/specification_curve.py"

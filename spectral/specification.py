@@ -1,0 +1,139 @@
+"""A specification run joined to its primary run: the verdicts of one choice on the same cells (rule 9).
+
+A specification varies one choice (the eigenvector init, the learning rate per width) and trains only the main
+protocol's cells that the choice changes, on seed values of its own (`specification` in the config). Its verdicts:
+
+- **runs**: a cell (dataset, experiment, scheme, N2) the specification trained comes from it, every other cell from
+  the primary run; no cell pools seeds across the two runs (`join_runs`);
+- **C3's distances**: a scheme's perceptron distances come from the run its perceptron cell comes from; the
+  specification writes none, so a scheme it retrained at the perceptron has none (`join_distances`);
+- **judged cells**: a test that pairs samples across cells by seed (C3's distances to the same seed's direct-full
+  network, C4's per-seed trend and closing gap) can be formed only where all its samples come from one run. A claim
+  cell with a test under the primary but none under the join is *not judged* under this choice, and is left out of
+  both sides;
+- **both sides re-decided** (Holm per family, spectral/claims.py) on the same judged cells, so the reference value's
+  verdict is the primary's on exactly the cells the specification's verdict judges.
+
+C5 and C6 are tested under protocols of their own, which a specification of the main protocol does not change.
+
+    python -m spectral specification results/eigvecs-glorot   # writes specification_cells.csv, _verdicts.csv there
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from .claim_cells import DISTANCE_KEYS, RUN_KEYS, evaluate_config
+from .claims import decide, summarize_claims
+
+CELL_KEYS = ["protocol", "dataset", "experiment", "scheme", "n2"]  # one trained cell: RUN_KEYS without the seed
+CLAIM_CELL_KEYS = ["protocol", "claim", "dataset", "experiment", "n2", "statistic"]  # one claim cell
+SOURCE = "run"  # the column naming where a joined row comes from
+VERDICT_COLUMNS = ["choice", "value", "reference", "claim", "dataset", "verdict", "cells", "cells_hold",
+                   "cells_at_threshold", "cells_fail", "cells_judged", "not_judged", "detail"]
+
+
+class SpecificationError(ValueError):
+    """A specification directory or config that cannot be joined."""
+
+
+def join_runs(primary: pd.DataFrame, spec: pd.DataFrame) -> pd.DataFrame:
+    """Every cell the specification trained from it, every other cell from the primary (column `run`)."""
+    trained = spec[CELL_KEYS].drop_duplicates()
+    keep = primary.merge(trained, on=CELL_KEYS, how="left", indicator=True)["_merge"].eq("left_only").to_numpy()
+    joined = pd.concat([primary[keep].assign(**{SOURCE: "primary"}), spec.assign(**{SOURCE: "specification"})],
+                       ignore_index=True)
+    if joined.duplicated(RUN_KEYS).any():  # cannot happen after the split above; a guard against pooling
+        raise SpecificationError("a run appears in both the primary and the specification")
+    return joined
+
+
+def join_distances(primary: pd.DataFrame, spec_runs: pd.DataFrame) -> pd.DataFrame:
+    """The primary's C3 distances of the schemes whose perceptron cell the specification did not retrain."""
+    redone = spec_runs[spec_runs["experiment"] == "perceptron"][["protocol", "dataset", "scheme"]].drop_duplicates()
+    base = primary.assign(_scheme=primary["scheme"].str.split("@").str[0])  # direct-full@init is direct-full's
+    keep = base.merge(redone.rename(columns={"scheme": "_scheme"}), on=["protocol", "dataset", "_scheme"],
+                      how="left", indicator=True)["_merge"].eq("left_only").to_numpy()
+    return primary[keep].reset_index(drop=True)
+
+
+def _tested(cells: pd.DataFrame) -> pd.DataFrame:
+    return cells[cells["p_for"].notna()][CLAIM_CELL_KEYS].drop_duplicates()
+
+
+def judge(primary_runs: pd.DataFrame, primary_distances: pd.DataFrame, spec_runs: pd.DataFrame, config: dict):
+    """(cells, verdicts, not_judged) of the main protocol's claims C1-C4 under the primary's value of the choice and
+    the specification's, both re-decided on the claim cells that both can test; `not_judged` lists the others."""
+    protocol = config["run_protocols"][0]
+    spec_runs = spec_runs[spec_runs["protocol"] == protocol]
+    if spec_runs.empty:
+        raise SpecificationError(f"the specification has no runs of the main protocol {protocol!r}")
+    primary_runs = primary_runs[primary_runs["protocol"] == protocol]
+    sides = {"primary": (primary_runs, primary_distances),
+             "specification": (join_runs(primary_runs, spec_runs).drop(columns=SOURCE),
+                               join_distances(primary_distances, spec_runs))}
+    cells = {side: evaluate_config([runs], [dist], None, protocols=[protocol], claims=config["claims"])[0]
+             for side, (runs, dist) in sides.items()}
+    both = _tested(cells["primary"]).merge(_tested(cells["specification"]), on=CLAIM_CELL_KEYS)
+    not_judged = cells["primary"].merge(_tested(cells["primary"]), on=CLAIM_CELL_KEYS).merge(
+        both, on=CLAIM_CELL_KEYS, how="left", indicator=True)
+    not_judged = not_judged[not_judged["_merge"] == "left_only"][CLAIM_CELL_KEYS].reset_index(drop=True)
+    alpha = config["claims"]["alpha"]
+    decided = {side: decide(c.merge(both, on=CLAIM_CELL_KEYS), alpha) for side, c in cells.items()}
+    return decided, {side: summarize_claims(c) for side, c in decided.items()}, not_judged
+
+
+def verdict_rows(verdicts: dict, not_judged: pd.DataFrame, choice: str, values: dict) -> pd.DataFrame:
+    """One row per (value of the choice, claim, dataset); `values` maps each side to its value's name."""
+    missing = not_judged.groupby(["claim", "dataset"]).size().to_dict()
+    missing |= {(claim, "all"): n for claim, n in not_judged.groupby("claim").size().items()}
+    rows = []
+    for side, frame in verdicts.items():
+        for r in frame.itertuples():
+            n = int(missing.get((r.claim, r.dataset), 0))
+            rows.append({"choice": choice, "value": values[side], "reference": side == "primary", "claim": r.claim,
+                         "dataset": r.dataset, "verdict": r.verdict, "cells": r.cells, "cells_hold": r.cells_hold,
+                         "cells_at_threshold": r.cells_at_threshold, "cells_fail": r.cells_fail,
+                         "cells_judged": r.cells_judged, "not_judged": n, "detail": r.detail})
+    return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
+
+
+def _table(directory: Path, name: str) -> pd.DataFrame:
+    path = directory / "tables" / name
+    if not path.is_file():
+        raise SpecificationError(f"{path} does not exist")
+    return pd.read_csv(path)
+
+
+def specification(spec_dir, primary_dir=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(verdict rows, decided cells) of a finished specification run, its settings from its provenance.json."""
+    spec_dir = Path(spec_dir)
+    prov_path = spec_dir / "provenance.json"
+    if not prov_path.is_file():
+        raise SpecificationError(f"{prov_path} does not exist: not a finished run")
+    config = json.loads(prov_path.read_text())["config"]
+    spec = config.get("specification")
+    if not spec:
+        raise SpecificationError(f"{spec_dir} is not a specification run (its config has no `specification`)")
+    primary_dir = Path(primary_dir or spec["primary"])
+    cells, verdicts, not_judged = judge(_table(primary_dir, "runs.csv"), _table(primary_dir, "weights_distance.csv"),
+                                        _table(spec_dir, "runs.csv"), config)
+    values = {"primary": spec.get("reference") or str(primary_dir), "specification": spec["value"]}
+    decided = pd.concat([c.assign(choice=spec["choice"], choice_value=values[side], reference=side == "primary")
+                         for side, c in cells.items()],
+                        ignore_index=True)
+    return verdict_rows(verdicts, not_judged, spec["choice"], values), decided
+
+
+def published_specifications(results: Path, table: str = "specification_verdicts.csv") -> pd.DataFrame | None:
+    """A table (`specification_verdicts.csv` or `specification_cells.csv`) of the specification runs published
+    beside `results` (results/*/ whose config names it as their primary), concatenated; None if there are none."""
+    frames = []
+    for path in sorted(Path(results).parent.glob(f"*/{table}")):
+        prov = json.loads((path.parent / "provenance.json").read_text())
+        primary = Path(prov["config"]["specification"]["primary"])
+        if primary.name == Path(results).name:
+            frames.append(pd.read_csv(path))
+    return pd.concat(frames, ignore_index=True) if frames else None

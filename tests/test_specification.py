@@ -1,0 +1,132 @@
+"""Tests for spectral.specification on constructed runs: the join takes each cell from one run, cells whose pairs span
+two runs are not judged on either side, and a verdict that a specification changes reads "changes under ..."."""
+import json
+
+import pandas as pd
+import pytest
+
+from spectral.claims_report import choice_verdicts, same_verdict
+from spectral.specification import (SpecificationError, join_distances, join_runs, judge, published_specifications,
+                                    specification, verdict_rows)
+from test_claims import DELTA, synthetic_distances, synthetic_runs
+
+CONFIG = {"run_protocols": ["paper"], "claims": {"margins": [0.005, 0.01, 0.02], "equivalence_margin": 0.01,
+                                                 "alpha": 0.05, "delta": DELTA}}
+SPEC = {"primary": "results/paper", "choice": "eigvec init", "value": "glorot", "reference": "uniform"}
+
+
+def spec_runs(gain, schemes=("spectral-eigvals",), seeds=10, first_seed=2000, **kw):
+    """A specification's runs: `schemes` retrained on seeds first_seed + k, eigenvalue training's gain `gain`."""
+    runs = synthetic_runs(eigvals_gain=gain, seeds=seeds, schemes=schemes, **kw)
+    return runs.assign(seed=runs["seed"] + first_seed)
+
+
+def test_join_takes_each_cell_from_one_run():
+    """Retrained cells come from the specification only, every other cell from the primary; pooling would show a
+    cell with both sources."""
+    primary, spec = synthetic_runs(seeds=5), spec_runs(0.05)
+    joined = join_runs(primary, spec)
+    sources = joined.groupby(["experiment", "scheme", "n2"])["run"].agg(set)
+    assert all(len(s) == 1 for s in sources)
+    assert sources.loc[("telescopic", "spectral-eigvals", 1000)] == {"specification"}
+    assert sources.loc[("telescopic", "direct-full", 1000)] == {"primary"}
+    assert len(joined) == len(primary) - (primary["scheme"] == "spectral-eigvals").sum() + len(spec)
+    assert set(joined[joined["scheme"] == "spectral-eigvals"]["seed"]) == set(range(2000, 2010))
+
+
+def test_distances_of_a_retrained_perceptron_are_dropped():
+    kept = join_distances(synthetic_distances(), spec_runs(0.05))
+    assert not kept["scheme"].str.startswith("spectral-eigvals").any()
+    assert kept["scheme"].str.startswith("direct-").any()
+    assert len(join_distances(synthetic_distances(), spec_runs(0.05, experiments=("telescopic",)))) == len(
+        synthetic_distances())
+
+
+def _judge(spec, primary=None):
+    primary = synthetic_runs(seeds=5) if primary is None else primary
+    return judge(primary, synthetic_distances(), spec, CONFIG)
+
+
+def _all(verdicts, claim):
+    return verdicts[(verdicts["claim"] == claim) & (verdicts["dataset"] == "all")]["verdict"].item()
+
+
+def test_a_verdict_the_specification_changes_reads_changes_under():
+    """C1 holds in the primary; a specification whose eigenvalue training loses 5 pp makes it fail, and the headline
+    says so; with the same gain it reads 'every choice'."""
+    cells, verdicts, not_judged = _judge(spec_runs(-0.05))
+    assert _all(verdicts["primary"], "C1") == "holds" and _all(verdicts["specification"], "C1") == "does not hold"
+    rows = verdict_rows(verdicts, not_judged, SPEC["choice"], {"primary": "uniform", "specification": "glorot"})
+    text = same_verdict(choice_verdicts(pd.DataFrame(columns=["claim"]), None, "l1", rows), "C1")
+    assert text == "changes under eigvec init = glorot (does not hold; uniform on the same cells: holds)"
+    _, verdicts, not_judged = _judge(spec_runs(0.05))
+    rows = verdict_rows(verdicts, not_judged, SPEC["choice"], {"primary": "uniform", "specification": "glorot"})
+    assert same_verdict(choice_verdicts(pd.DataFrame(columns=["claim"]), None, "l1", rows), "C1") == (
+        "every choice (eigvec init)")
+
+
+def test_pairs_that_span_two_runs_are_judged_on_neither_side():
+    """The specification retrains spectral-eigvals: C4's trend (eigvals at every N2, one run) is judged, its closing
+    gap (eigvals against the primary's direct-full, paired by seed) and C3 (distances to the same seed's direct-full)
+    are not, and the primary is re-decided on the same cells."""
+    cells, verdicts, not_judged = _judge(spec_runs(0.05))
+    dropped = set(zip(not_judged["claim"], not_judged["statistic"].str.split(", ").str[-1]))
+    assert ("C4", "closing") in dropped and ("C4", "trend") not in dropped
+    assert {"C3", "C3-moves"} <= set(not_judged["claim"])
+    for side in ("primary", "specification"):
+        assert not ((cells[side]["claim"] == "C4") & cells[side]["statistic"].str.endswith("closing")).any()
+        assert ((cells[side]["claim"] == "C4") & cells[side]["statistic"].str.endswith("trend")).any()
+    keys = ["claim", "dataset", "experiment", "n2", "statistic"]
+    assert cells["primary"][keys].equals(cells["specification"][keys])
+
+
+def test_a_series_mixed_from_two_runs_has_no_trend():
+    """Retraining eigenvalue training at N2 = 1000 only leaves no seed trained at every N2 in one run: C4's trend is
+    not judged. Retraining the whole series keeps it."""
+    mixed = spec_runs(0.05, experiments=("telescopic",), n2s=(1000,))
+    mixed = mixed[mixed["n2"] == 1000]
+    _, _, not_judged = _judge(mixed)
+    assert ((not_judged["claim"] == "C4") & not_judged["statistic"].str.endswith("trend")).any()
+    _, _, not_judged = _judge(spec_runs(0.05, experiments=("telescopic",)))
+    assert not ((not_judged["claim"] == "C4") & not_judged["statistic"].str.endswith("trend")).any()
+
+
+def _write_run(path, runs, config, distances=None):
+    (path / "tables").mkdir(parents=True)
+    runs.to_csv(path / "tables" / "runs.csv", index=False)
+    if distances is not None:
+        distances.to_csv(path / "tables" / "weights_distance.csv", index=False)
+    (path / "provenance.json").write_text(json.dumps({"config": config}))
+
+
+def test_specification_reads_its_run_and_is_found_beside_its_primary(tmp_path):
+    _write_run(tmp_path / "paper", synthetic_runs(seeds=5), CONFIG, synthetic_distances())
+    _write_run(tmp_path / "eigvecs-glorot", spec_runs(-0.05), CONFIG | {"specification": SPEC})
+    verdicts, cells = specification(tmp_path / "eigvecs-glorot", tmp_path / "paper")
+    assert set(verdicts["value"]) == {"uniform", "glorot"} and set(cells["choice_value"]) == {"uniform", "glorot"}
+    verdicts.to_csv(tmp_path / "eigvecs-glorot" / "specification_verdicts.csv", index=False)
+    found = published_specifications(tmp_path / "paper")
+    assert found is not None and len(found) == len(verdicts)
+    assert published_specifications(tmp_path / "eigvecs-glorot") is None
+
+
+def test_a_run_that_is_not_a_specification_is_refused(tmp_path):
+    _write_run(tmp_path / "paper", synthetic_runs(seeds=5), CONFIG, synthetic_distances())
+    with pytest.raises(SpecificationError, match="not a specification run"):
+        specification(tmp_path / "paper")
+    with pytest.raises(SpecificationError, match="does not exist"):
+        specification(tmp_path / "nope")
+
+
+def test_specification_effects_average_the_shared_cells():
+    """The curve's effect is the mean of (value - threshold) over a value's cells, its interval from sqrt(sum se^2)/k;
+    moving one cell moves the mean by a share of it."""
+    from spectral.claims_report import specification_effects
+    cells = pd.DataFrame({"claim": ["C1", "C1"], "dataset": "mnist", "value": [0.02, 0.04], "se": [0.003, 0.004],
+                          "threshold": 0.0, "choice": "eigvec init", "choice_value": "glorot", "reference": False})
+    e = specification_effects(pd.DataFrame(columns=["claim", "value", "se", "threshold", "dataset"]), None, "l1",
+                              cells).iloc[0]
+    assert e.effect == pytest.approx(0.03) and e.high - e.effect == pytest.approx(1.96 * 0.005 / 2)
+    cells.loc[1, "value"] = -0.04
+    assert specification_effects(pd.DataFrame(columns=["claim", "value", "se", "threshold", "dataset"]), None, "l1",
+                                 cells).iloc[0].effect == pytest.approx(-0.01)
