@@ -130,6 +130,9 @@ def build_parser() -> Parser:
                      "and its overlays (its C5 networks, C6 protocols, N2 values and alpha)")
     des.add_argument("--main-only", action="store_true", help="a specification run: the plan holds the main grid's "
                      "cells of the config's schemes only")
+    des.add_argument("--changed-from", type=Path, nargs="+", default=None, help="with --main-only: only the cells "
+                     "whose settings differ from this base config (and its overlays), with the series C4 pairs by "
+                     "seed (default: every main cell of the config's schemes)")
     ri = sub.add_parser("results-index", help="regenerate RESULTS/README.md from the published directories (every "
                         "count read from their tables)")
     ri.add_argument("results", type=Path, nargs="?", default=Path("results"))
@@ -250,12 +253,15 @@ def run_design(args) -> None:
                              f"{args.cap!r}, figure seeds {args.figure_seeds!r}")
         design, table = design_mod.build(args.from_pilot, config, alpha=config["claims"]["alpha"], floor=args.floor,
                                          cap=args.cap, first_seed=args.first_seed,
-                                         figure_seeds=args.figure_seeds, main_only=args.main_only)
+                                         figure_seeds=args.figure_seeds, main_only=args.main_only,
+                                         changed_from=load_config(args.changed_from) if args.changed_from else None)
         power_csv = args.file.with_name(args.file.stem + "_power.csv")
         design["power_table"] = str(power_csv)
         header = (f"# The declared seed plan of {config.get('name', 'the run')}: written by `python -m spectral design "
                   f"--from-pilot {args.from_pilot} --config {' '.join(map(str, args.config))}"
-                  + (" --main-only" if args.main_only else "") + f" --first-seed {args.first_seed}`\n# before any of "
+                  + (" --main-only" if args.main_only else "")
+                  + (f" --changed-from {' '.join(map(str, args.changed_from))}" if args.changed_from else "")
+                  + f" --first-seed {args.first_seed}`\n# before any of "
                   "its runs existed; `python -m spectral design --file FILE` prints it. Rule: spectral/design.py. Per "
                   "claim cell: " + str(power_csv) + ".\n")
         write_atomic(power_csv, table.to_csv(index=False))

@@ -162,11 +162,27 @@ SPECIFICATION_CAVEATS = [
 ]
 
 
+# C4's trend and closing gap pair these telescopic series by seed across N2: a specification that changes one of
+# their cells trains both series at every N2 of that dataset, so the pairs lie within one run (spectral/specification)
+PAIRED_SERIES = (("telescopic", "spectral-eigvals"), ("telescopic", "direct-full"))
+
+
+def changed_cells(config: dict, base: dict, cells: list[tuple]) -> list[tuple]:
+    """The cells whose training settings (experiments.workflow_cell_config) differ between `config` and `base`,
+    and, for a dataset where a cell of PAIRED_SERIES changed, every cell of both series of that dataset."""
+    from .experiments import workflow_cell_config
+    changed = {c for c in cells if workflow_cell_config(config, *c) != workflow_cell_config(base, *c)}
+    paired = {(c[0], c[1]) for c in changed if (c[2], c[3]) in PAIRED_SERIES}
+    return [c for c in cells if c in changed or ((c[0], c[1]) in paired and (c[2], c[3]) in PAIRED_SERIES)]
+
+
 def build(pilot, config: dict, *, alpha: float, floor: int, cap: int, first_seed: int,
-          figure_seeds: int = 5, main_only: bool = False) -> tuple[dict, pd.DataFrame]:
+          figure_seeds: int = 5, main_only: bool = False, changed_from: dict | None = None) -> tuple[dict, pd.DataFrame]:
     """(design.yaml contents, power table) from a published pilot directory (claims.csv, job_times, provenance) for
     the confirmatory run of `config` (its pruning networks, C6 protocols and N2 values); `main_only`: a
-    specification run that trains the main grid's cells of `config` only (SPECIFICATION)."""
+    specification run that trains the main grid's cells of `config` only (SPECIFICATION); `changed_from` (a base
+    config, with `main_only`): only the cells whose settings differ from it, with their paired series
+    (changed_cells)."""
     import json
     from pathlib import Path
     pilot = Path(pilot)
@@ -177,6 +193,12 @@ def build(pilot, config: dict, *, alpha: float, floor: int, cap: int, first_seed
     parts = config_cells(config)
     cells = parts["main"] if main_only else (
         parts["main"] + parts["pruning"] + (parts["sensitivity"] if config["sensitivity"]["enabled"] else []))
+    if changed_from is not None:
+        if not main_only:
+            raise ValueError("changed_from needs main_only: only a specification run trains a subset of cells")
+        cells = changed_cells(config, changed_from, cells)
+        if not cells:
+            raise ValueError("no training cell's settings differ from the base config: nothing to specify")
     plan = seed_plan(table, floor=floor, cap=cap, pruning=config["pruning"],
                      layout=layout if all(layout) else None, telescopic_n2s=config["n2"], cells=cells,
                      figure_seeds=figure_seeds)

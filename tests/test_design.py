@@ -141,3 +141,26 @@ def test_a_specification_plan_holds_only_its_main_cells(tmp_path):
     assert main(["design", "--from-pilot", str(pilot), "--file", str(file), "--config",
                  str(tmp_path / "config.yaml")]) == 0
     assert {k[3] for k in cell_seeds(yaml.safe_load(file.read_text()))} >= {"direct-full", "direct-restricted"}
+
+
+def test_changed_cells_are_the_cells_whose_settings_differ_with_c4s_paired_series():
+    """A per-width rate for one nonlinear cell changes that cell only; one for a telescopic eigenvalue cell brings
+    both of C4's paired series of that dataset at every N2 (their pairs must lie within one run), and nothing of the
+    other dataset; with no change there is nothing to train."""
+    import copy
+
+    from spectral.design import changed_cells
+    from spectral.experiments import config_cells
+    base = yaml.safe_load(open("config/config.yaml"))
+    main_cells = config_cells(base)["main"]
+    spec = copy.deepcopy(base)
+    spec["protocols"]["paper"]["lr"] = dict(spec["protocols"]["paper"]["lr"])
+    spec["protocols"]["paper"]["lr"]["direct-full/nonlinear/mnist/n2000"] = 0.0003
+    assert changed_cells(spec, base, main_cells) == [("paper", "mnist", "nonlinear", "direct-full", 2000)]
+    spec["protocols"]["paper"]["lr"]["spectral-eigvals/telescopic/fashion-mnist/n1000"] = 0.01
+    got = changed_cells(spec, base, main_cells)
+    series = [c for c in main_cells if c[1] == "fashion-mnist" and c[2] == "telescopic"
+              and c[3] in ("spectral-eigvals", "direct-full")]
+    assert set(got) == set(series) | {("paper", "mnist", "nonlinear", "direct-full", 2000)}
+    assert len(series) == 2 * len(base["n2"])
+    assert changed_cells(base, base, main_cells) == []

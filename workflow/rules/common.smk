@@ -30,6 +30,8 @@ SEEDS = {}  # (protocol, dataset, experiment, scheme, n2) -> seeds, for cells th
 if config["design"]:
     with open(config["design"]) as _f:
         SEEDS = spectral.design.cell_seeds(yaml.safe_load(_f))
+    if SPECIFICATION:  # a specification trains exactly its declared plan's cells (spectral.design.changed_cells)
+        CELLS["main"] = [c for c in CELLS["main"] if c in SEEDS]
     _missing = [c for part in CELLS.values() for c in part if c not in SEEDS]
     if _missing:
         raise ValueError(f"design {config['design']} has no seeds for {len(_missing)} training cells of this config, e.g. "
