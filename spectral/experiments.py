@@ -30,7 +30,9 @@ PROTOCOL_KEYS = ("eigvals", "init", "nonlinear_activation", "optimizer", "batch_
 def merge_config(base: dict, overlay: dict) -> dict:
     """`overlay` merged into `base` as Snakemake merges a --configfile: nested keys merge, other values replace."""
     for key, value in overlay.items():
-        base[key] = merge_config(dict(base.get(key, {})), value) if isinstance(value, dict) else value
+        below = base.get(key)  # a value that is no mapping (null) is replaced by the overlay's mapping, as Snakemake does
+        base[key] = merge_config(dict(below) if isinstance(below, dict) else {}, value) if isinstance(value, dict) \
+            else value
     return base
 
 

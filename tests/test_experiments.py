@@ -1,4 +1,5 @@
 """Tests for spectral.experiments: cells, protocols and the learning-rate table."""
+import copy
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,20 @@ def test_bad_init_is_refused_before_training():
         TrainConfig(init={"eigvec_rnage": 0.2})
     with pytest.raises(ValueError, match="eigvals must be one of"):
         TrainConfig(eigvals="per-edge")
+
+
+def test_an_overlay_mapping_replaces_a_null_as_snakemake_merges_it():
+    """config.yaml's `specification: null` under a specification overlay's mapping: the mapping wins (Snakemake's
+    update_config does the same), nested keys still merge, and a scalar still replaces."""
+    from snakemake.utils import update_config
+
+    from spectral.experiments import load_config, merge_config
+    base = {"specification": None, "claims": {"alpha": 0.05, "margins": [1]}, "name": "paper"}
+    overlay = {"specification": {"primary": "results/paper"}, "claims": {"alpha": 0.01}, "name": "x"}
+    ours = merge_config(copy.deepcopy(base), overlay)
+    theirs = copy.deepcopy(base)
+    update_config(theirs, overlay)
+    assert ours == theirs == {"specification": {"primary": "results/paper"}, "claims": {"alpha": 0.01, "margins": [1]},
+                              "name": "x"}
+    for overlay_file in ("config/eigvecs-glorot.yaml", "config/bf16-check.yaml"):
+        assert load_config(["config/config.yaml", overlay_file])["specification"]["primary"] == "results/paper"
