@@ -45,6 +45,11 @@ SAMPLE_KEYS = {"seeds", "design"}  # which seeds each cell trains: may differ be
 PROTOCOL_KEY = "protocols"  # training settings: independent runs compare the cells whose settings agree
 TUNING_KEY = "tune"  # how the rates were searched; its outcome, the rates, is compared per cell (SETTINGS)
 READING_KEY = "pruning.connectivity"  # C5's reading of connectivity: independent runs may differ (C5 not compared)
+# A specification run (its config's `specification`) compared --independent with its primary: it trains only some
+# cells (n2, schemes, its plan), has no sensitivity grid, and may change its choice's own key (precision; init and
+# rates are protocol settings). Cells it did not train are `not in the specification`; its claims are the two values'
+# verdicts on the same cells (specification_verdicts.csv, `python -m spectral specification`).
+SPECIFICATION_KEYS = {"specification", "n2", "schemes", "sensitivity", "precision"}
 SETTINGS = ["eigvals", "sizes", "activation", "epochs", "optimizer", "lr", "batch_size"]  # runs.csv columns
 DECIDED = {"holds", "does not hold"}
 LEVEL = 0.95  # each cell's Welch interval; a cell is flagged by chance alone with probability 1 - LEVEL
@@ -135,6 +140,9 @@ def compare_runs(reference, rerun, independent: bool = False) -> tuple[pd.DataFr
             raise CompareError(f"{d} is not a directory")
     allowed = SAMPLE_KEYS | {PROTOCOL_KEY, TUNING_KEY, READING_KEY} if independent else set()
     configs = [run_config(_read(d, "provenance.json")) for d in (reference, rerun)]
+    specification = independent and bool(configs[1].get("specification"))
+    if specification:
+        allowed |= SPECIFICATION_KEYS
     diff = config_differences(*configs, allowed)
     reading_differs = bool(config_differences(*configs, set(_flatten(configs[0])) - {READING_KEY}))
     if diff:
@@ -149,7 +157,8 @@ def compare_runs(reference, rerun, independent: bool = False) -> tuple[pd.DataFr
         a, b = groups["reference"].get(key), groups["rerun"].get(key)
         row = dict(zip(CELL, key))
         if a is None or b is None:
-            rows.append({**row, "status": "missing in " + ("reference" if a is None else "rerun")})
+            rows.append({**row, "status": "not in the specification" if specification and b is None else
+                         "missing in " + ("reference" if a is None else "rerun")})
             continue
         row.update({"n_reference": len(a), "n_rerun": len(b), "mean_reference": a.mean(), "mean_rerun": b.mean()})
         if settings["reference"][key] != settings["rerun"][key]:
@@ -163,15 +172,32 @@ def compare_runs(reference, rerun, independent: bool = False) -> tuple[pd.DataFr
             flagged = not (lo <= 0 <= hi)
         rows.append({**row, "difference": d, "welch_low": lo, "welch_high": hi, "status": "flagged" if flagged else "ok"})
     cells = pd.DataFrame(rows)
-    verdicts = {side: _read(d, "claim_verdicts.csv").set_index(["protocol", "claim", "dataset"])["verdict"]
-                for side, d in (("reference", reference), ("rerun", rerun))}
-    claims = pd.concat(verdicts, axis=1).reset_index()
+    if specification:
+        claims = _specification_claims(rerun, configs[1])
+    else:
+        verdicts = {side: _read(d, "claim_verdicts.csv").set_index(["protocol", "claim", "dataset"])["verdict"]
+                    for side, d in (("reference", reference), ("rerun", rerun))}
+        claims = pd.concat(verdicts, axis=1).reset_index()
     claims["status"] = [claim_status(r, s) for r, s in zip(claims["reference"], claims["rerun"])]
     if reading_differs:  # C5's verdicts judge different baselines: not compared
         c5 = claims["claim"].str.match(r"C5(@|-guard|$)")
         claims.loc[c5, "status"] = "reading differs"
     cells.attrs["independent"] = claims.attrs["independent"] = independent
     return cells, claims
+
+
+def _specification_claims(run: Path, config: dict) -> pd.DataFrame:
+    """protocol, claim, dataset, reference (the primary's value), rerun (the specification's): both re-decided on the
+    same cells by spectral.specification."""
+    path = run / "specification_verdicts.csv"
+    if not path.is_file():
+        raise CompareError(f"{path} is missing: join the specification first (python -m spectral specification {run})")
+    table = pd.read_csv(path)
+    sides = {side: table[table["reference"].astype(bool) == (side == "reference")].set_index(["claim", "dataset"])[
+        "verdict"] for side in ("reference", "rerun")}
+    claims = pd.concat(sides, axis=1).reset_index()
+    claims.insert(0, "protocol", config["run_protocols"][0])
+    return claims
 
 
 def chance(n: int) -> str:

@@ -188,3 +188,30 @@ def test_the_chance_range_is_binomial():
     draws = (rng.random((20000, 200)) < 0.05).sum(axis=1)
     lo, hi = np.quantile(draws, [0.025, 0.975])
     assert chance(200) == f"by chance alone about 10 of 200, 95 % of chance counts within {lo:.0f}–{hi:.0f}"
+
+
+def test_a_specification_run_is_compared_on_its_own_cells_and_the_joined_verdicts(tmp_path, capsys):
+    """The bf16 check against results/paper: the specification trains one cell at another precision; the cell it did
+    not train is `not in the specification`, its claims are the two values' verdicts on the same cells, and a
+    contradiction there fails. Without `python -m spectral specification` first it is refused in one line."""
+    ref = make_run(tmp_path / "ref", config={**CONFIG, "run_protocols": ["paper"]})
+    spec = {"primary": str(ref), "choice": "precision", "value": "bf16", "reference": "fp32"}
+    run = make_run(tmp_path / "run", shift=0.3, config={**CONFIG, "run_protocols": ["paper"], "precision": "bf16",
+                                                        "n2": [1000], "specification": spec, "seeds": [9]})
+    runs = pd.read_csv(run / "tables" / "runs.csv")
+    runs[runs["scheme"] == "spectral-eigvals"].to_csv(run / "tables" / "runs.csv", index=False)
+    (run / "claim_verdicts.csv").unlink()
+    assert main(["compare", "--independent", str(ref), str(run)]) == 2
+    assert "python -m spectral specification" in capsys.readouterr().err
+    verdicts = pd.DataFrame({"choice": "precision", "value": ["fp32", "bf16"], "reference": [True, False],
+                             "claim": "C1", "dataset": "all", "verdict": ["holds", "holds"]})
+    verdicts.to_csv(run / "specification_verdicts.csv", index=False)
+    assert main(["compare", "--independent", str(ref), str(run)]) == 0
+    cells, claims = compare_runs(ref, run, independent=True)
+    assert dict(zip(cells["scheme"], cells["status"])) == {"direct-full": "not in the specification",
+                                                          "spectral-eigvals": "ok"}
+    assert claims[["reference", "rerun", "status"]].values.tolist() == [["holds", "holds", "agrees"]]
+    verdicts.loc[1, "verdict"] = "does not hold"
+    verdicts.to_csv(run / "specification_verdicts.csv", index=False)
+    assert main(["compare", "--independent", str(ref), str(run)]) == 1
+    assert main(["compare", str(ref), str(run)]) == 2  # a rerun still needs the same config
