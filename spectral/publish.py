@@ -241,6 +241,21 @@ def bottom_line(row: dict, datasets) -> str:
     return line
 
 
+def pending_specifications(results: Path) -> list[tuple[str, str, str]]:
+    """(choice, value, config file) of every config/*.yaml beside results/ that declares a specification of
+    `results` with no published results/<its name>/specification_verdicts.csv."""
+    import yaml
+    results = Path(results)
+    out = []
+    for path in sorted((results.parent.parent / "config").glob("*.yaml")):
+        overlay = yaml.safe_load(path.read_text()) or {}
+        spec = overlay.get("specification") if isinstance(overlay, dict) else None
+        if spec and Path(spec["primary"]).name == results.name and not (
+                results.parent / overlay["name"] / "specification_verdicts.csv").is_file():
+            out.append((spec["choice"], spec["value"], f"config/{path.name}"))
+    return out
+
+
 def results_section(results, link_prefix: str = "") -> str:
     """The README's Results section from a published directory; links are `link_prefix` + path inside it."""
     results = Path(results)
@@ -290,6 +305,10 @@ def results_section(results, link_prefix: str = "") -> str:
     for r in table[table["kind"] == "ours"].to_dict("records"):
         lines.append(f"| {r['claim']} | {esc(r['statement'])} | " + " | ".join(r[c] for c in columns)
                      + f" | {esc(r['same verdict under'])} |")
+    pending = pending_specifications(results)
+    if pending:
+        lines += ["", "**Not yet varied.** Declared specification runs whose verdicts are not published yet, so the "
+                  "column above cannot name them: " + "; ".join(f"{c} = {v} (`{f}`)" for c, v, f in pending) + "."]
     lines += ["", f"The reference run `{link_prefix}` (config `{name}`, commit `{short_commit(prov['git_commit'])}`, "
               f"{', '.join(prov['devices'])}; {wall}){reanalysed}.", ""]
     for fig, caption in MAIN_FIGURES.items():

@@ -43,6 +43,9 @@ def problem(paths) -> str | None:
     if error is not None:
         where = "/".join(map(str, error.absolute_path)) or "top level"
         return f"config {' '.join(map(str, paths))}: {where}: {error.message}"
+    if config.get("design") and not Path(config["design"]).is_file():
+        return (f"config {' '.join(map(str, paths))}: its seed plan {config['design']} does not exist (a plan is "
+                "declared before its run: docs/verdict-rule.md)")
     return None
 
 
