@@ -179,22 +179,34 @@ def claim_c5(pruning: pd.DataFrame, *, protocol, scheme, baseline_scheme, connec
 
 def guard_baselines(verdicts: pd.DataFrame, connectivity: str) -> pd.DataFrame:
     """Rule point 7: a C5 claim whose baseline order does not beat random (its C5-guard@<reading> verdict is not
-    `holds` on that dataset; overall: on some dataset) reads `baseline no better than random` instead of a verdict,
-    so an order no better than random can never carry C5. The test against the baseline stays in the detail."""
+    `holds` on that dataset) reads `baseline no better than random` instead of a verdict, so an order no better than
+    random can never carry C5. Overall, rule 4 comes first: C5 does not hold if it does not hold on a dataset whose
+    baseline beats random; else it reads `baseline no better than random` if the guard fails on some dataset. The
+    test against the baseline stays in the detail."""
     verdicts = verdicts.copy()
     guard = verdicts[verdicts["claim"].str.startswith("C5-guard@") & (verdicts["dataset"] != "all")]
     failed = {}  # (protocol, reading) -> datasets where the order does not beat random
     for r in guard.itertuples():
         if r.verdict != "holds":
             failed.setdefault((r.protocol, r.claim.split("@")[1]), []).append(r.dataset)
-    for i in verdicts.index:
+    c5 = verdicts["claim"].eq("C5") | verdicts["claim"].str.startswith("C5@")
+    order = [i for i in verdicts.index[c5] if verdicts.loc[i, "dataset"] != "all"] + [
+        i for i in verdicts.index[c5] if verdicts.loc[i, "dataset"] == "all"]  # the datasets before overall
+    for i in order:
         row = verdicts.loc[i]
-        if not (row["claim"] == "C5" or row["claim"].startswith("C5@")):
-            continue
         reading = connectivity if row["claim"] == "C5" else row["claim"].split("@")[1]
         bad = sorted(failed.get((row["protocol"], reading), []))
         if row["dataset"] != "all":
             bad = [d for d in bad if d == row["dataset"]]
+        else:  # rule 4 first: overall fails where a dataset with a sound baseline fails
+            same = (verdicts["protocol"] == row["protocol"]) & (verdicts["claim"] == row["claim"])
+            fails = verdicts[same & (verdicts["dataset"] != "all") & (verdicts["verdict"] == "does not hold")]
+            if len(fails):
+                verdicts.loc[i, "verdict"] = "does not hold"
+                verdicts.loc[i, "detail"] = (f"does not hold on {', '.join(fails['dataset'])}, whose baseline beats "
+                                             f"random" + (f"; baseline by {reading} no better than random on "
+                                                          f"{', '.join(bad)}" if bad else "") + f"; {row['detail']}")
+                continue
         if bad:
             verdicts.loc[i, "detail"] = (f"baseline by {reading} no better than random on {', '.join(bad)} "
                                          f"(C5-guard@{reading}); the test against it: {row['verdict']}; "
@@ -272,10 +284,15 @@ DISTANCE_KEYS = ["protocol", "dataset", "scheme", "seed", "standardised"]
 C5_KEYS = ("protocol", "scheme", "baseline_scheme", "connectivity", "claim_fraction", "area_fraction", "margin")
 
 
-def grid_view(cells: pd.DataFrame, grid: dict) -> pd.DataFrame:
-    """The sensitivity grid's cells (its protocols, datasets and N2; perceptron and all-N2 trend cells included)."""
-    return cells[cells["protocol"].isin(grid["protocols"]) & cells["dataset"].isin(grid["datasets"])
-                 & cells["n2"].isin([0, -1, *grid["n2"]])]
+def evaluate_grid(runs: list[pd.DataFrame], distances: list[pd.DataFrame], grid: dict, claims: dict) -> pd.DataFrame:
+    """The sensitivity grid's claim cells: every grid protocol judged on the grid's runs only (its datasets, its N2
+    and the perceptron), so that each protocol has the same cells and Holm families (rule 9): the reference
+    protocol's wider runs never enter (its trends over eight widths, its gap at the widest N2)."""
+    def inside(frame, widths=True):
+        keep = frame["protocol"].isin(grid["protocols"]) & frame["dataset"].isin(grid["datasets"])
+        return frame[keep & frame["n2"].isin([0, *grid["n2"]])] if widths else frame[keep]
+    dist = [inside(d, widths=False) for d in distances if len(d)]
+    return evaluate_config([inside(r) for r in runs], dist, None, protocols=grid["protocols"], claims=claims)[0]
 
 
 def evaluate_config(runs: list[pd.DataFrame], distances: list[pd.DataFrame], pruning: pd.DataFrame | None, *,

@@ -202,21 +202,24 @@ def choice_verdicts(verdicts: pd.DataFrame, grid_verdicts: pd.DataFrame | None, 
     return pd.DataFrame(rows, columns=CHOICE_COLUMNS)
 
 
-def same_verdict(choices: pd.DataFrame, claim: str, dataset: str = "all") -> str:
-    """'every choice' when no value of any choice changes the claim's verdict on `dataset`, else 'changes under X = Y
-    (verdict; REFERENCE on the same cells: verdict)' for each value whose verdict differs from the reference value's
-    on the same cells; '–' when no choice was varied for it."""
-    g = choices[(choices["claim"] == claim) & (choices["dataset"] == dataset)]
+def same_verdict(choices: pd.DataFrame, claim: str) -> str:
+    """'every choice (…)' when no value of any choice changes the claim's verdict on any dataset or overall, else
+    'changes under X = Y (D: verdict; REFERENCE on the same cells: verdict)' for each value and each dataset where
+    its verdict differs from the reference value's on the same cells (overall only where no dataset differs); '–'
+    when no choice was varied for it."""
+    g = choices[choices["claim"] == claim]
     if g.empty:
         return "–"
     changes = []
-    for choice, c in g.groupby("choice", sort=True):
-        ref = c[c["reference"].astype(bool)]
+    for (choice, value), c in g[~g["reference"].astype(bool)].groupby(["choice", "value"], sort=True):
+        ref = g[(g["choice"] == choice) & g["reference"].astype(bool)].set_index("dataset")
         if ref.empty:
             continue
-        ref_verdict = ref["verdict"].iloc[0]
-        changes += [f"{choice} = {r.value} ({r.verdict}; {ref['value'].iloc[0]} on the same cells: {ref_verdict})"
-                    for r in c.itertuples() if r.verdict != ref_verdict]
+        ref_value = ref["value"].iloc[0]
+        differ = [r for r in c.itertuples() if r.dataset in ref.index and r.verdict != ref.loc[r.dataset, "verdict"]]
+        shown = [r for r in differ if r.dataset != "all"] or differ
+        changes += [f"{choice} = {value} ({DATASET_NAMES.get(r.dataset, r.dataset)}: {r.verdict}; {ref_value} on the "
+                    f"same cells: {ref.loc[r.dataset, 'verdict']})" for r in shown]
     varied = ", ".join(sorted(set(g["choice"])))
     return f"every choice ({varied})" if not changes else "changes under " + "; ".join(changes)
 

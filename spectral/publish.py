@@ -263,11 +263,12 @@ def results_section(results, link_prefix: str = "") -> str:
     config = run_config(prov)
     name, protocols, datasets = config["name"], config["run_protocols"], config["datasets"]
     grid = results / "tables" / "sensitivity_verdicts.csv"
+    specs = published_specifications(results)
     table = verdict_table(pd.read_csv(results / "claim_verdicts.csv"), pd.read_csv(results / "claims.csv"),
                           protocols[0], datasets, equivalence_margin=config["claims"]["equivalence_margin"],
                           connectivity=config["pruning"]["connectivity"],
                           grid_verdicts=pd.read_csv(grid) if grid.is_file() else None,
-                          specifications=published_specifications(results))
+                          specifications=specs)
     columns = [DATASET_NAMES.get(d, d) for d in datasets + ["all"]]
     times = results / "tables" / "job_times.csv"
     wall = wall_time_text(pd.read_csv(times)) if times.is_file() else "wall time not recorded"
@@ -276,21 +277,25 @@ def results_section(results, link_prefix: str = "") -> str:
                   f"({again['retrained_bit_identical']})") if again else ""
     margin = f"{100 * config['claims']['equivalence_margin']:g} pp"
     lines = [README_START.format(name=name), "",
-             "**What is tested.** Of the papers, only the abstracts, introductions and some figure captions could be "
-             "read ([docs/evidence.md](docs/evidence.md)), so none of their figure values is compared: each claim is "
-             "re-tested on our own runs, and how a claim maps onto an experiment is our reading. The `paper` "
-             "protocol's ReLU activation, Adam, batch 300 and 20 epochs are our choices "
+             "**What is tested.** The papers: NC21 = Giambagli et al., Nat. Commun. 12, 1330 (2021); PRE21 = its "
+             "follow-up with two eigenvalue sets per layer, Phys. Rev. E 104, 054312 (2021); SR22 = Buffoni et al., "
+             "spectral pruning, Sci. Rep. 12, 11201 (2022). Of them, only the abstracts, introductions and some "
+             "figure captions could be read ([docs/evidence.md](docs/evidence.md)), so none of their figure values is "
+             "compared: each claim is re-tested on our own runs, and how a claim maps onto an experiment is our "
+             "reading. The `paper` protocol's ReLU activation, Adam, batch 300 and 20 epochs are our choices "
              "([docs/protocols.md](docs/protocols.md)); the authors' own code of 2020 is the `authors-2020` "
              "protocol.", "",
              f"**How to read it.** A verdict is *holds*, *does not hold*, *holds in part* (some of the claim's cells "
-             f"hold), *at the threshold* or *inconclusive*; (h/n) counts the claim's *cells* (one comparison each: a "
-             "dataset, an experiment and a hidden width N2) that hold after Holm's correction, of n; pp = percentage "
-             "points of test accuracy. *Same verdict under* names the choices varied (the protocol, on the "
-             "protocols' shared cells; C5's reading of connectivity; each published specification run's choice, "
-             "on the cells both runs test) and any that change the verdict "
-             "([docs/verdict-rule.md](docs/verdict-rule.md); terms: [docs/method.md](docs/method.md)). C2's primary "
-             f"margin is {margin}, the equivalence margin the rule fixed before the confirmatory run; 0.5 and 2 pp "
-             "are shown below.", "",
+             "hold), *at the threshold*, *inconclusive*, or, for C5, *baseline no better than random* (its baseline "
+             "order does not beat random pruning, so it cannot carry the claim: rule 7 of "
+             "[docs/verdict-rule.md](docs/verdict-rule.md)); (h/n) counts the claim's *claim cells* (one test each: "
+             "a dataset, an experiment, a hidden width N2 and a statistic; [docs/method.md](docs/method.md)) that "
+             "hold after Holm's correction, of n; pp = percentage points of test accuracy. *Same verdict under* "
+             "names the choices varied (the protocol, on the protocols' shared cells; C5's reading of connectivity"
+             + ("; each published specification run's choice, on the cells both runs test" if specs is not None
+                else "") + ") and, per dataset, any value that changes the verdict. C2's primary margin is "
+             f"{margin}, the equivalence margin the rule fixed before the confirmatory run; 0.5 and 2 pp are shown "
+             "below.", "",
              "### The papers' claims", "",
              "| claim | source | the claim | " + " | ".join(columns) + " | same verdict under | bottom line |",
              "|---" * (len(columns) + 5) + "|"]
@@ -317,7 +322,8 @@ def results_section(results, link_prefix: str = "") -> str:
         lines.append(f"![{caption}]({link_prefix}/figures/{fig}.png)")
     curve = results / "figures" / "specification_curve.png"
     if curve.is_file():
-        lines += ["", f"Each headline claim's effect under every value of every choice varied (a specification curve): "
+        lines += ["", f"The effects of C1, C2@1pp and C5 under every value of every choice varied (a specification "
+                  "curve): "
                   f"[specification_curve.png]({link_prefix}/figures/specification_curve.png)."]
     lines += ["", f"Every cell behind these verdicts: [claims.md]({link_prefix}/claims.md); every figure with its "
               f"caption: [report.html]({link_prefix}/report.html); commit, machine and wall time: "

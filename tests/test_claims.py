@@ -281,3 +281,24 @@ def test_trend_uses_only_seeds_trained_at_every_n2():
     rows = [{"seed": s, "n2": n, "acc": n * (1 if s < 3 else -1)} for s in range(3) for n in (10, 100, 1000)]
     rows += [{"seed": 7, "n2": 10, "acc": 5.0}, {"seed": 7, "n2": 100, "acc": 1.0}]  # no N2 = 1000 run
     assert spearman_per_seed(pd.DataFrame(rows), "acc") == [1.0, 1.0, 1.0]
+
+
+def test_overall_c5_fails_where_a_dataset_with_a_sound_baseline_fails():
+    """Rule 4 before rule 7 overall: C5 does not hold on Fashion-MNIST, whose baseline beats random, and its MNIST
+    baseline is no better than random: MNIST reads `baseline no better than random`, overall `does not hold`. When
+    Fashion-MNIST holds, overall reads `baseline no better than random`."""
+    from spectral.claim_cells import guard_baselines
+    from spectral.claims import BASELINE_NOT_BETTER
+
+    def frame(fashion):
+        rows = [("C5-guard@l1", "mnist", "holds in part"), ("C5-guard@l1", "fashion-mnist", "holds"),
+                ("C5", "mnist", "holds"), ("C5", "fashion-mnist", fashion), ("C5", "all", "does not hold"
+                                                                            if fashion == "does not hold" else "holds in part")]
+        return pd.DataFrame([{"protocol": "pruning-2022", "claim": c, "dataset": d, "verdict": v, "detail": ""}
+                             for c, d, v in rows])
+
+    out = guard_baselines(frame("does not hold"), "l1").set_index(["claim", "dataset"])["verdict"]
+    assert out[("C5", "mnist")] == BASELINE_NOT_BETTER and out[("C5", "fashion-mnist")] == "does not hold"
+    assert out[("C5", "all")] == "does not hold"
+    out = guard_baselines(frame("holds"), "l1").set_index(["claim", "dataset"])["verdict"]
+    assert out[("C5", "all")] == BASELINE_NOT_BETTER

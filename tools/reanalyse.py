@@ -28,8 +28,8 @@ import pandas as pd
 import yaml
 
 from spectral import plots
-from spectral.analysis import pruning_table
-from spectral.claim_cells import evaluate_config, grid_view
+from spectral.analysis import ORDERS, pruning_table
+from spectral.claim_cells import evaluate_config, evaluate_grid
 from spectral.claims import summarize_claims
 from spectral.claims_report import choice_verdicts, claims_markdown, robustness, specification_effects
 from spectral.provenance import code_commit
@@ -49,6 +49,8 @@ def main(argv=None) -> int:
     parser.add_argument("published", type=Path)
     parser.add_argument("runs", type=Path, help="the retrained runs' directory (output/<name>/runs)")
     parser.add_argument("--config", type=Path, default=Path("config/config.yaml"))
+    parser.add_argument("--keep-pruning", action="store_true", help="keep the published pruning.csv when it already "
+                        "holds every order (a re-decision that changes no curve)")
     args = parser.parse_args(argv)
     commit = code_commit()  # before this script writes into the (tracked) published directory
     config = yaml.safe_load(args.config.read_text())
@@ -82,13 +84,16 @@ def main(argv=None) -> int:
         return [(p.parts[-6], p.parts[-5], p.parts[-3], int(p.parts[-2][1:]), int(p.stem[4:])) for p in paths]
 
     c5 = sorted(runs_dir.glob(f"{pconf['protocol']}/*/nonlinear/*/n*/seed*.npz"))
-    pruning = pruning_table(c5, keys_of(c5), pconf["fractions"],
-                            {pconf["protocol"]: config["protocols"][pconf["protocol"]]["nonlinear_activation"]},
-                            random_repeats=pconf["random_repeats"])
     published = pd.read_csv(pub / "tables" / "pruning.csv").replace({"order": OLD_ORDERS})
-    exploratory = published[published["protocol"] != pconf["protocol"]]
-    pruning = pd.concat([exploratory, pruning], ignore_index=True)
-    pruning.to_csv(pub / "tables" / "pruning.csv", index=False)
+    if args.keep_pruning and set(published["order"]) >= set(ORDERS):  # already rebuilt in every order
+        pruning = published
+    else:
+        pruning = pruning_table(c5, keys_of(c5), pconf["fractions"],
+                                {pconf["protocol"]: config["protocols"][pconf["protocol"]]["nonlinear_activation"]},
+                                random_repeats=pconf["random_repeats"])
+        exploratory = published[published["protocol"] != pconf["protocol"]]
+        pruning = pd.concat([exploratory, pruning], ignore_index=True)
+        pruning.to_csv(pub / "tables" / "pruning.csv", index=False)
 
     # 3. Every claim under the current rule: one analysis of the main run and the sensitivity grid.
     protocols = config["run_protocols"] + [p for p in grid["protocols"] if p not in config["run_protocols"]]
@@ -105,7 +110,7 @@ def main(argv=None) -> int:
     cells.to_csv(pub / "claims.csv", index=False)
     verdicts.to_csv(pub / "claim_verdicts.csv", index=False)
     robust = robustness(cells, protocols[0])
-    view = grid_view(cells, grid)
+    view = evaluate_grid(runs_all, dist_all, grid, config["claims"])
     choices = choice_verdicts(verdicts, summarize_claims(view), pconf["connectivity"],
                               published_specifications(pub))
     (pub / "claims.md").write_text(claims_markdown(cells, verdicts, robust, config["claims"]["alpha"], choices))
@@ -115,6 +120,7 @@ def main(argv=None) -> int:
     plots.fig5_spectrum(pd.read_csv(pub / "tables" / "eigenvalues.csv").query("protocol == @main_protocol"), pruning,
                         pub / "figures" / "fig5_spectrum.png", pub / "figures" / "fig5_spectrum.pdf",
                         c5_protocol=pconf["protocol"])
+    plots.fig_sensitivity(view, pub / "figures" / "sensitivity.png", pub / "figures" / "sensitivity.pdf")
     effects = specification_effects(cells, view, pconf["connectivity"],
                                     published_specifications(pub, "specification_cells.csv"))
     effects.to_csv(pub / "tables" / "specification_effects.csv", index=False)
