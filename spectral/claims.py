@@ -191,11 +191,28 @@ def decide(cells: pd.DataFrame, alpha: float) -> pd.DataFrame:
     return cells[CELL_COLUMNS]
 
 
+def statistic_kind(statistic: str) -> str:
+    """A short name that tells a claim's statistics of one cell apart: 'W1 raw', 'at 0.5 removed', 'curve to 0.9
+    removed', 'l2 order at 0.5 removed', 'safe fraction', 'trend'."""
+    head, _, tail = (part.strip() for part in statistic.rpartition(","))
+    if not head:
+        return ""
+    if statistic.startswith(("W1", "KS")):
+        return f"{statistic[:2]} {tail}"
+    if statistic.startswith("mean acc up to"):
+        return "curve to " + statistic.split()[4] + " removed"
+    if statistic.startswith("largest safe fraction"):
+        return "safe fraction"
+    if " on the spectral network" in head:
+        return f"{head.split('acc(')[-1].split(')')[0]} order at {tail}"
+    return f"at {tail}" if tail.endswith("removed") else tail
+
+
 def cell_label(r) -> str:
     where = {0: r.experiment, -1: f"{r.experiment} (all N2)"}.get(r.n2, f"{r.experiment} N2={r.n2}")
-    kind = r.statistic.split(",")[-1].strip() if "," in r.statistic else ""
-    return f"{r.dataset} {where}" + (f" [{kind}]" if kind and claim_base(r.claim) in ("C3", "C3-moves", "C5",
-                                                                                       "C5-explore", "C4") else "")
+    kind = statistic_kind(r.statistic) if claim_base(r.claim) in ("C3", "C3-moves", "C5", "C5-guard", "C5-explore",
+                                                                  "C4") else ""
+    return f"{r.dataset} {where}" + (f" [{kind}]" if kind else "")
 
 
 def claim_verdict(g: pd.DataFrame) -> tuple[str, str]:

@@ -261,7 +261,7 @@ def run_design(args) -> None:
                   f"--from-pilot {args.from_pilot} --config {' '.join(map(str, args.config))}"
                   + (" --main-only" if args.main_only else "")
                   + (f" --changed-from {' '.join(map(str, args.changed_from))}" if args.changed_from else "")
-                  + f" --first-seed {args.first_seed}`\n# before any of "
+                  + f" --first-seed {args.first_seed} --file {args.file}`\n# before any of "
                   "its runs existed; `python -m spectral design --file FILE` prints it. Rule: spectral/design.py. Per "
                   "claim cell: " + str(power_csv) + ".\n")
         write_atomic(power_csv, table.to_csv(index=False))

@@ -209,7 +209,8 @@ FIGURE_MAP = [
     ("fig4_weights", "NC21 Fig. 4 (distributions of trained perceptron weights; its caption was read)", "C3"),
     ("fig5_spectrum", "Follow-up spectral-pruning paper (Sci. Rep. 2022): eigenvalue portrait, node ranking",
      "C5 (pruning-2022 networks); the main protocol's curves are exploratory"),
-    ("sensitivity", "Robustness of every claim cell to the protocol", "C1-C4 under every shipped protocol"),
+    ("sensitivity", "Every claim cell's effect under each protocol of the sensitivity grid", "C1-C4 under paper, "
+     "authors-2020 and per-layer"),
     ("specification_curve", "Specification curve: each choice's mean effect beyond the threshold, sorted",
      "C1, C2@1pp, C5 under every value of every choice varied"),
 ]

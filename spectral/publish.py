@@ -325,8 +325,9 @@ def results_section(results, link_prefix: str = "") -> str:
         lines += ["", f"The effects of C1, C2@1pp and C5 under every value of every choice varied (a specification "
                   "curve): "
                   f"[specification_curve.png]({link_prefix}/figures/specification_curve.png)."]
+    stale = " (the original analysis: its verdict tables predate the re-analysis)" if again else ""
     lines += ["", f"Every cell behind these verdicts: [claims.md]({link_prefix}/claims.md); every figure with its "
-              f"caption: [report.html]({link_prefix}/report.html); commit, machine and wall time: "
+              f"caption: [report.html]({link_prefix}/report.html){stale}; commit, machine and wall time: "
               f"[README]({link_prefix}/README.md).", "", README_END]
     return "\n".join(lines)
 

@@ -27,9 +27,12 @@ def _size(directory: Path) -> tuple[int, float]:
 
 def plan_outcome(plan: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
     """The seed plan's expectation of each claim cell against its verdict in the run (cells the plan did not
-    foresee, such as claims added after it, are `not in the plan`): a count per expectation x verdict."""
-    both = cells[PLAN_KEYS + ["verdict"]].merge(plan[PLAN_KEYS + ["expectation"]], on=PLAN_KEYS, how="left")
+    foresee, such as claims added after it, are `not in the plan`; planned cells the current rule no longer forms,
+    such as C4's trend below three widths or C5's renamed readings, are `not judged now`): a count per
+    expectation x verdict, so each row sums to the plan's count."""
+    both = cells[PLAN_KEYS + ["verdict"]].merge(plan[PLAN_KEYS + ["expectation"]], on=PLAN_KEYS, how="outer")
     both["expectation"] = both["expectation"].fillna("not in the plan")
+    both["verdict"] = both["verdict"].fillna("not judged now")  # planned cells the current rule no longer forms
     return pd.crosstab(both["expectation"], both["verdict"])
 
 

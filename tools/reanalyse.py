@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -156,6 +157,9 @@ def main(argv=None) -> int:
         lines.append(f"| {r.protocol} | {r.claim} | {before} | **{now}** | {counts} |")
     readme = (pub / "README.md").read_text()
     readme = readme.split("\n## Re-analysis under the rule")[0].rstrip("\n") + "\n" + "\n".join(lines) + "\n"
+    files = [p for p in pub.rglob("*") if p.is_file()]  # the size row as the published directory now is
+    readme = re.sub(r"\| size \| \d+ files, [\d.]+ MB \|", f"| size | {len(files)} files, "
+                    f"{sum(p.stat().st_size for p in files) / 1e6:.1f} MB |", readme)
     (pub / "README.md").write_text(readme)
     print(retrained)
     print(both[["protocol", "claim", "verdict_previous", "verdict"]].to_string(index=False))
