@@ -204,7 +204,7 @@ def choice_verdicts(verdicts: pd.DataFrame, grid_verdicts: pd.DataFrame | None, 
 
 def same_verdict(choices: pd.DataFrame, claim: str) -> str:
     """'every choice (…)' when no value of any choice changes the claim's verdict on any dataset or overall, else
-    'changes under X = Y (D: verdict; REFERENCE on the same cells: verdict)' for each value and each dataset where
+    'changes under X = Y (D: verdict, REFERENCE on the same cells: verdict; …)' for each value, naming each dataset where
     its verdict differs from the reference value's on the same cells (overall only where no dataset differs); '–'
     when no choice was varied for it."""
     g = choices[choices["claim"] == claim]
@@ -218,8 +218,10 @@ def same_verdict(choices: pd.DataFrame, claim: str) -> str:
         ref_value = ref["value"].iloc[0]
         differ = [r for r in c.itertuples() if r.dataset in ref.index and r.verdict != ref.loc[r.dataset, "verdict"]]
         shown = [r for r in differ if r.dataset != "all"] or differ
-        changes += [f"{choice} = {value} ({DATASET_NAMES.get(r.dataset, r.dataset)}: {r.verdict}; {ref_value} on the "
-                    f"same cells: {ref.loc[r.dataset, 'verdict']})" for r in shown]
+        if shown:
+            changes.append(f"{choice} = {value} (" + "; ".join(
+                f"{DATASET_NAMES.get(r.dataset, r.dataset)}: {r.verdict}, {ref_value} on the same cells: "
+                f"{ref.loc[r.dataset, 'verdict']}" for r in sorted(shown, key=lambda r: r.dataset != "mnist")) + ")")
     varied = ", ".join(sorted(set(g["choice"])))
     return f"every choice ({varied})" if not changes else "changes under " + "; ".join(changes)
 

@@ -54,7 +54,7 @@ def test_a_verdict_that_changes_under_one_choice_says_so():
     grid = _verdicts([("paper", "C1", "all", "holds"), ("authors-2020", "C1", "all", "does not hold"),
                       ("per-layer", "C1", "all", "holds")])
     choices = choice_verdicts(_verdicts([]), grid, "l1")
-    assert same_verdict(choices, "C1") == ("changes under protocol = authors-2020 (overall: does not hold; paper on the same cells: holds)")
+    assert same_verdict(choices, "C1") == ("changes under protocol = authors-2020 (overall: does not hold, paper on the same cells: holds)")
     grid.loc[1, "verdict"] = "holds"
     assert same_verdict(choice_verdicts(_verdicts([]), grid, "l1"), "C1") == "every choice (protocol)"
 
@@ -76,7 +76,7 @@ def test_c5_readings_are_one_choice_and_the_primary_is_the_reference():
     verdicts = _verdicts([("pruning-2022", "C5", "all", "holds"), ("pruning-2022", "C5@l2", "all", "holds"),
                           ("pruning-2022", "C5@abs-sum", "all", "baseline no better than random")])
     text = same_verdict(choice_verdicts(verdicts, None, "l1"), "C5")
-    assert text == "changes under connectivity = abs-sum (overall: baseline no better than random; l1 on the same cells: holds)"
+    assert text == "changes under connectivity = abs-sum (overall: baseline no better than random, l1 on the same cells: holds)"
 
 
 def test_a_choice_that_changes_one_dataset_only_says_which():
@@ -87,6 +87,6 @@ def test_a_choice_that_changes_one_dataset_only_says_which():
     verdicts = _verdicts([("pruning-2022", "C5", "fashion-mnist", "does not hold"), ("pruning-2022", "C5", "all", bnb),
                           ("pruning-2022", "C5@abs-sum", "fashion-mnist", bnb), ("pruning-2022", "C5@abs-sum", "all", bnb)])
     text = same_verdict(choice_verdicts(verdicts, None, "l1"), "C5")
-    assert text == f"changes under connectivity = abs-sum (Fashion-MNIST: {bnb}; l1 on the same cells: does not hold)"
+    assert text == f"changes under connectivity = abs-sum (Fashion-MNIST: {bnb}, l1 on the same cells: does not hold)"
     verdicts.loc[2, "verdict"] = "does not hold"
     assert same_verdict(choice_verdicts(verdicts, None, "l1"), "C5") == "every choice (connectivity)"

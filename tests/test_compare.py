@@ -215,3 +215,21 @@ def test_a_specification_run_is_compared_on_its_own_cells_and_the_joined_verdict
     verdicts.to_csv(run / "specification_verdicts.csv", index=False)
     assert main(["compare", "--independent", str(ref), str(run)]) == 1
     assert main(["compare", str(ref), str(run)]) == 2  # a rerun still needs the same config
+
+
+@pytest.mark.parametrize("name,overlay", [("quick", "config/quick.yaml"), ("smoke", "config/smoke.yaml")])
+def test_each_published_reference_is_its_configs_run(name, overlay):
+    """`make compare CONFIG=config/<name>.yaml` compares a fresh run with results/<name>: the reference must come
+    from today's config, or compare stops with 'different configurations'. Every key the config files set has the
+    reference's value (the reference also holds the schema's defaults)."""
+    from pathlib import Path
+
+    from spectral.compare import IGNORED_KEYS, _flatten, run_config
+    from spectral.experiments import load_config
+    root = Path(__file__).resolve().parents[1]
+    published = json.loads((root / "results" / name / "provenance.json").read_text())
+    have = _flatten(run_config(published))
+    want = _flatten(json.loads(json.dumps(load_config([root / "config" / "config.yaml", root / overlay]))))
+    differ = [k for k, v in want.items() if have.get(k) != v and not any(k == i or k.startswith(i + ".")
+                                                                         for i in IGNORED_KEYS)]
+    assert differ == [], differ
