@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from spectral.claims import CELL_COLUMNS
 from spectral.cli import main
@@ -216,3 +217,20 @@ def test_the_readme_counts_every_published_record(tmp_path):
     runs = next(line for line in (tmp_path / "results" / "README.md").read_text().splitlines()
                 if line.startswith("| runs |"))
     assert runs.startswith("| runs | 4 trained models") and "paper 2, per-layer 2;" in runs
+
+
+def test_a_declared_specification_is_pending_until_its_verdicts_are_published(tmp_path):
+    """config/*.yaml declaring a specification of results/paper is named under 'Not yet varied' until
+    results/<its name>/specification_verdicts.csv exists; a specification of another run never is."""
+    from spectral.publish import pending_specifications
+    (tmp_path / "config").mkdir()
+    (tmp_path / "results" / "paper").mkdir(parents=True)
+    spec = {"primary": "results/paper", "choice": "eigvec init", "value": "glorot"}
+    (tmp_path / "config" / "g.yaml").write_text(yaml.safe_dump({"name": "g", "specification": spec}))
+    (tmp_path / "config" / "o.yaml").write_text(yaml.safe_dump({"name": "o", "specification": {
+        **spec, "primary": "results/pilot"}}))
+    (tmp_path / "config" / "plain.yaml").write_text(yaml.safe_dump({"name": "quick"}))
+    assert pending_specifications(tmp_path / "results" / "paper") == [("eigvec init", "glorot", "config/g.yaml")]
+    (tmp_path / "results" / "g").mkdir()
+    (tmp_path / "results" / "g" / "specification_verdicts.csv").write_text("choice\n")
+    assert pending_specifications(tmp_path / "results" / "paper") == []
