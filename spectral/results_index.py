@@ -50,6 +50,8 @@ def results_index(results, config_dir="config") -> str:
     tune = paper / "tables" / "tune_times.csv"
     tune_s = pd.read_csv(tune)["seconds"].sum() if tune.is_file() else 0.0
     n_files, mb = _size(paper)
+    quick_prov = results / "quick" / "provenance.json"
+    quick = json.loads(quick_prov.read_text()) if quick_prov.is_file() else None
     pilot_prov = json.loads((pilot / "provenance.json").read_text())
     pilot_seeds = len(pilot_prov["config"]["seeds"])
     smoke = results / "smoke" / "provenance.json"
@@ -69,6 +71,9 @@ def results_index(results, config_dir="config") -> str:
              "here unchanged) | `pilot/README.md`, written when it was `paper/` |",
              "| `smoke/` | tables, claims and provenance only: what `make test` compares a fresh smoke run against "
              f"(published from `{short_commit(smoke_commit)}`) | — |",
+             *([f"| `quick/` | the quick config's reference (published from `{short_commit(quick['git_commit'])}`, "
+                f"{quick['n_runs']} models): `make quick` then `make compare CONFIG=config/quick.yaml` checks HEAD "
+                "against it | `quick/README.md` |"] if quick else []),
              "| [`compare-pilot.md`](compare-pilot.md) | the pilot against the confirmatory run, cell by cell and "
              "claim by claim | |",
              "| [`compare-tuning.md`](compare-tuning.md) | the tuning the confirmatory run reran against the "
