@@ -10,6 +10,8 @@ runs; every ratio is measured within this one run, on this machine. Not a test: 
     python benchmarks/bench.py --run results/paper   # where a finished run's time went, against both floors
     python benchmarks/bench.py --only roofline       # this machine's GEMM peak and memory bandwidth, and each
                                                      # cell's two floors (GEMM at peak, minimal bytes at bandwidth)
+    python benchmarks/bench.py --only precision      # fp32 against bf16 per model-epoch, every scheme, N2 >= 500
+                                                     # (narrow_precision: 20-seed stacked cells); bf16 GEMM peak
 """
 from __future__ import annotations
 
@@ -35,11 +37,11 @@ from runs import bench_run, bench_workflow  # noqa: E402
 OUT = ROOT / "output" / "benchmarks"
 
 
-def gemm_peak(sizes=(2048, 4096), repeats: int = 5) -> float:
-    """GFLOP/s of large square fp32 torch.mm (best size): the machine's practical matmul limit."""
+def gemm_peak(sizes=(2048, 4096), repeats: int = 5, dtype: torch.dtype = torch.float32) -> float:
+    """GFLOP/s of large square torch.mm in `dtype` (best size): the machine's practical matmul limit."""
     best = 0.0
     for n in sizes:
-        a, b = torch.randn(n, n), torch.randn(n, n)
+        a, b = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
         best = max(best, 2 * n**3 / median_time(lambda: torch.mm(a, b), repeats) / 1e9)
     return best
 
@@ -163,6 +165,65 @@ def bench_wide(peak: float, bandwidth: float, repeats: int, n_train: int = 60000
     return pd.DataFrame(rows)
 
 
+PRECISION_N2 = (500, 1000, 2000)
+SCHEMES = ("direct-full", "spectral-eigvals", "spectral-full", "spectral-eigvecs", "direct-restricted")
+
+
+def bench_precision(repeats: int, n_train: int = 60000, n_test: int = 10000) -> pd.DataFrame:
+    """Per model-epoch of 784 -> N2 -> 10 (ReLU, batch 300, one seed), fp32 against bf16 (spectral.precision's
+    autocast around the forward, fp32 loss), every scheme at N2 in PRECISION_N2: the median of `repeats` x 20 steps
+    times the steps per epoch plus the fp32 test pass, each against the step's own GEMMs at their measured speed in
+    that precision (target <= 1.1x). Refuses where torch reports no native bf16 matmul."""
+    from spectral.models import build_model, evaluate
+    from spectral.precision import autocast, check_precision
+    from spectral.train import make_optimizer
+    device = torch.device("cpu")
+    check_precision("bf16", device)
+    rows, data = [], synthetic_data(n_train, n_test)
+    order = torch.randperm(n_train, generator=torch.Generator().manual_seed(0)).split(300)
+    for n2 in PRECISION_N2:
+        sizes = [784, n2, 10]
+        own = {p: own_gemm_seconds(sizes, 300, n_train, n_test, dtype=d)["own_gemm_floor_s"]
+               for p, d in (("fp32", torch.float32), ("bf16", torch.bfloat16))}
+        for scheme in SCHEMES:
+            row = {"n2": n2, "scheme": scheme}
+            for precision in ("fp32", "bf16"):
+                cfg = TrainConfig(sizes=sizes, scheme=scheme, batch_size=300, precision=precision)
+                model = build_model(sizes, scheme, seed=0)
+                opt, batches = make_optimizer(cfg, model), iter(order * 100)
+
+                def step():
+                    idx = next(batches)
+                    with autocast(precision, device):
+                        logits = model(data.x_train.index_select(0, idx)).float()
+                    loss = nn.functional.cross_entropy(logits, data.y_train.index_select(0, idx))
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    opt.step()
+                step_s = median_time(step, 20 * repeats, warmup=5)
+                epoch = len(order) * step_s + median_time(lambda: evaluate(model, data.x_test, data.y_test), repeats,
+                                                          warmup=1)
+                row |= {f"{precision}_step_ms": 1e3 * step_s, f"{precision}_epoch_s": epoch,
+                        f"{precision}_x_own_gemms": epoch / own[precision]}
+            rows.append(row | {"speedup": row["fp32_epoch_s"] / row["bf16_epoch_s"],
+                               "gemm_speedup": own["fp32"] / own["bf16"]})
+    return pd.DataFrame(rows)
+
+
+def bench_narrow_precision(n2s=(10, 100), seeds: int = 20, epochs: int = 1) -> pd.DataFrame:
+    """Per model-epoch of a 20-seed stacked cell (train_batched), 784-N2-10 spectral-eigvals on 60000 synthetic
+    images, fp32 against bf16."""
+    rows, data = [], synthetic_data(60000, 10000)
+    for n2 in n2s:
+        t = {p: median_time(lambda: train_batched(TrainConfig(sizes=[784, n2, 10], scheme="spectral-eigvals",
+                                                              epochs=epochs, batch_size=300, precision=p),
+                                                  list(range(seeds)), data, quiet=True), 1, warmup=0)
+             / seeds / epochs for p in ("fp32", "bf16")}
+        rows.append({"n2": n2, "seeds": seeds, "fp32_per_model_epoch_s": t["fp32"],
+                     "bf16_per_model_epoch_s": t["bf16"], "speedup": t["fp32"] / t["bf16"]})
+    return pd.DataFrame(rows)
+
+
 def startup_seconds(repeats: int = 3) -> float:
     """Median wall time of a CLI training job that trains almost nothing (300 images, one epoch, 784-10): the
     process start, imports and data loading every job pays once."""
@@ -198,7 +259,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--workflow", action="store_true", help="also time the quick config before/after")
     parser.add_argument("--cores", type=int, default=2)
-    parser.add_argument("--only", choices=("roofline", "wide", "narrow", "layers", "ensembles", "large_batches", "one_member"),
+    parser.add_argument("--only", choices=("roofline", "wide", "narrow", "layers", "ensembles", "large_batches", "one_member",
+                                           "precision", "narrow_precision"),
                         help="run this micro-benchmark alone")
     parser.add_argument("--run", type=Path, default=None, help="only say where a finished run's time went "
                         "(output/<name> or results/<name>) against the matmul floor")
@@ -209,6 +271,11 @@ def main() -> None:
     pd.set_option("display.width", 200)
     peak = args.peak or gemm_peak()
     print(f"GEMM peak (fp32 torch.mm, best of 2048^3 and 4096^3, {args.threads} threads): {peak:.1f} GFLOP/s")
+    from spectral.precision import bf16_matmul
+    native, reason = bf16_matmul(torch.device("cpu"))
+    peak_bf16 = gemm_peak(dtype=torch.bfloat16) if native else None
+    print(f"GEMM peak (bf16 torch.mm, same sizes): " + (f"{peak_bf16:.1f} GFLOP/s ({peak_bf16 / peak:.2f}x fp32)"
+                                                         if native else f"not measured: {reason}"))
     bw = memory_bandwidth()
     bandwidth = bw["triad_gbs"]
     print(f"memory bandwidth (fp32, 256 MB, {args.threads} threads): copy {bw['copy_gbs']:.1f} GB/s, triad "
@@ -218,14 +285,17 @@ def main() -> None:
         print(f"\n== where the time of {args.run} went ==\n{table.round(2).to_string(index=False)}")
         print("\n".join(f"{k}: {v:.2f}" if isinstance(v, float) else f"{k}: {v}" for k, v in totals.items()))
         return
-    pd.DataFrame([{"threads": args.threads, "gemm_gflops": peak, **bw}]).to_csv(OUT / "gemm.csv", index=False)
+    pd.DataFrame([{"threads": args.threads, "gemm_gflops": peak, "gemm_gflops_bf16": peak_bf16, **bw}]).to_csv(
+        OUT / "gemm.csv", index=False)
     benches = {"roofline": lambda: bench_roofline(peak, bandwidth),
                "wide": lambda: bench_wide(peak, bandwidth, max(3, args.repeats // 2)),
                "narrow": lambda: bench_narrow(args.threads),
                "layers": lambda: bench_layers(peak, 20 * args.repeats),
                "ensembles": lambda: bench_ensembles(peak, args.repeats),
                "large_batches": lambda: bench_large_batches(peak, args.repeats),
-               "one_member": lambda: bench_one_member(peak, args.repeats)}
+               "one_member": lambda: bench_one_member(peak, args.repeats),
+               **({"precision": lambda: bench_precision(max(3, args.repeats // 2)),
+                   "narrow_precision": bench_narrow_precision} if native else {})}
     tables = {name: bench() for name, bench in benches.items() if args.only in (None, name)}
     for name, table in tables.items():
         table.to_csv(OUT / f"{name}.csv", index=False)

@@ -72,16 +72,18 @@ def bench_roofline(peak: float, bandwidth: float, n_train: int = 60000, n_test: 
     return pd.DataFrame(rows)
 
 
-def own_gemm_seconds(sizes, batch: int, n_train: int, n_test: int, repeats: int = 20) -> dict[str, float]:
-    """Seconds per epoch of the step's own GEMMs at their measured speed (these shapes, this machine): per layer the
-    forward x W^T, the weight gradient dY^T x and, beyond the first layer, the input gradient dY W; and of the test
-    pass's forward GEMMs (chunks of 10 000 rows, as `evaluate`)."""
+def own_gemm_seconds(sizes, batch: int, n_train: int, n_test: int, repeats: int = 20,
+                     dtype: torch.dtype = torch.float32) -> dict[str, float]:
+    """Seconds per epoch of the step's own GEMMs at their measured speed (these shapes, this machine, the training
+    GEMMs in `dtype`): per layer the forward x W^T, the weight gradient dY^T x and, beyond the first layer, the input
+    gradient dY W; and of the test pass's forward GEMMs in fp32 (chunks of 10 000 rows, as `evaluate`)."""
     steps, chunk = n_train / batch, min(n_test, 10_000)
     step = test = 0.0
     for k, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        x, w, dy, xt = torch.rand(batch, a), torch.rand(b, a), torch.rand(batch, b), torch.rand(chunk, a)
+        x, w, dy = (torch.rand(*shape).to(dtype) for shape in ((batch, a), (b, a), (batch, b)))
+        xt, wt = torch.rand(chunk, a), w.float()
         step += median_time(lambda: x @ w.T, repeats) + median_time(lambda: dy.T @ x, repeats)
         if k:
             step += median_time(lambda: dy @ w, repeats)
-        test += median_time(lambda: xt @ w.T, max(3, repeats // 4)) * n_test / chunk
+        test += median_time(lambda: xt @ wt.T, max(3, repeats // 4)) * n_test / chunk
     return {"step_gemm_s": steps * step, "test_gemm_s": test, "own_gemm_floor_s": steps * step + test}
