@@ -109,9 +109,14 @@ def fig4_weights(hist: pd.DataFrame, png, pdf) -> None:
     _save(fig, png, pdf)
 
 
+_CB = sns.color_palette("colorblind", 10)
+ORDER_COLOURS = dict(zip(ORDERS, [_CB[0], _CB[3], _CB[2], _CB[4], _CB[7]]))  # one colour per pruning order, apart
+
+
 def fig5_spectrum(eig: pd.DataFrame, prune: pd.DataFrame, png, pdf, *, c5_protocol: str) -> None:
     """Eigenvalues before/after training, |lambda_in| as an image, and the C5 networks' pruning curves (the widest
-    N2; one colour per network and order: eigenvalue = |lambda|, l1, abs-sum, l2, random), one row per dataset."""
+    N2; one colour per order: eigenvalue = |lambda|, l1, abs-sum, l2, random; one line style per network), one row
+    per dataset."""
     datasets = sorted(set(eig["dataset"]) | set(prune["dataset"]))
     fig, axes = plt.subplots(len(datasets), 3, figsize=(17, 4.8 * len(datasets)), squeeze=False,
                              layout="constrained")
@@ -130,13 +135,13 @@ def fig5_spectrum(eig: pd.DataFrame, prune: pd.DataFrame, png, pdf, *, c5_protoc
         pr = prune[(prune["dataset"] == dataset) & (prune["protocol"] == c5_protocol)]
         if len(pr):
             pr = pr[pr["n2"] == pr["n2"].max()]  # the widest C5 networks
-            pr = pr.assign(**{ACC: 100 * pr["test_accuracy"], "network, order": pr["scheme"] + ", " + pr["order"]})
-            lines = [f"{s}, {o}" for s in _order(pr) for o in ORDERS if f"{s}, {o}" in set(pr["network, order"])]
-            sns.lineplot(pr, x="fraction_removed", y=ACC, hue="network, order", hue_order=lines, marker="o",
-                         palette=sns.color_palette("colorblind", len(lines)), errorbar=("ci", 95), ax=row[2])
+            pr = pr.assign(**{ACC: 100 * pr["test_accuracy"], "network": pr["scheme"]})
+            orders = [o for o in ORDERS if o in set(pr["order"])]
+            sns.lineplot(pr, x="fraction_removed", y=ACC, hue="order", hue_order=orders, style="network",
+                         style_order=_order(pr), marker="o", palette=ORDER_COLOURS, errorbar=("ci", 95), ax=row[2])
             row[2].set(title=f"{dataset}: C5 networks ({c5_protocol}, N2 = {pr['n2'].max()}) pruned in each order",
                        xlabel="share of hidden nodes removed")
-            row[2].legend(fontsize=7, title="network, order", title_fontsize=7)
+            row[2].legend(fontsize=8, loc="lower left")
     _save(fig, png, pdf)
 
 
