@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .claims import CLAIM_TEXT, claim_base
+from .claims import CLAIM_TEXT, NOT_JUDGED, claim_base
 
 KEYS = ["claim", "dataset", "experiment", "n2", "statistic"]
 SHIFT_COLUMNS = ["claim", "protocol", "reference", "dataset", "experiment", "n2", "statistic", "effect_reference",
@@ -210,6 +210,8 @@ def same_verdict(choices: pd.DataFrame, claim: str) -> str:
     g = choices[choices["claim"] == claim]
     if g.empty:
         return "–"
+    unjudged = sorted(ch for ch, c in g.groupby("choice") if (c["verdict"] == NOT_JUDGED).all())
+    g = g[~g["choice"].isin(unjudged)]
     changes = []
     for (choice, value), c in g[~g["reference"].astype(bool)].groupby(["choice", "value"], sort=True):
         ref = g[(g["choice"] == choice) & g["reference"].astype(bool)].set_index("dataset")
@@ -223,7 +225,11 @@ def same_verdict(choices: pd.DataFrame, claim: str) -> str:
                 f"{DATASET_NAMES.get(r.dataset, r.dataset)}: {r.verdict}, {ref_value} on the same cells: "
                 f"{ref.loc[r.dataset, 'verdict']}" for r in sorted(shown, key=lambda r: r.dataset != "mnist")) + ")")
     varied = ", ".join(sorted(set(g["choice"])))
-    return f"every choice ({varied})" if not changes else "changes under " + "; ".join(changes)
+    notes = [f"not judged under {choice}" for choice in unjudged]
+    if g.empty:
+        return "; ".join(notes) or "–"
+    text = f"every choice ({varied})" if not changes else "changes under " + "; ".join(changes)
+    return "; ".join([text, *notes])
 
 
 def verdict_table(verdicts: pd.DataFrame, cells: pd.DataFrame, protocol: str, datasets, *, equivalence_margin: float,

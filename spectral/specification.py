@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .claim_cells import DISTANCE_KEYS, RUN_KEYS, evaluate_config
-from .claims import decide, summarize_claims
+from .claim_cells import RUN_KEYS, evaluate_config
+from .claims import NOT_JUDGED, decide, summarize_claims
 
 CELL_KEYS = ["protocol", "dataset", "experiment", "scheme", "n2"]  # one trained cell: RUN_KEYS without the seed
 CLAIM_CELL_KEYS = ["protocol", "claim", "dataset", "experiment", "n2", "statistic"]  # one claim cell
@@ -91,6 +91,13 @@ def verdict_rows(verdicts: dict, not_judged: pd.DataFrame, choice: str, values: 
     missing |= {(claim, "all"): n for claim, n in not_judged.groupby("claim").size().items()}
     rows = []
     for side, frame in verdicts.items():
+        judged = set(frame["claim"])
+        for (claim, dataset), n in sorted(missing.items()):
+            if claim not in judged:
+                rows.append({"choice": choice, "value": values[side], "reference": side == "primary",
+                             "claim": claim, "dataset": dataset, "verdict": NOT_JUDGED, "cells": 0, "cells_hold": 0,
+                             "cells_at_threshold": 0, "cells_fail": 0, "cells_judged": "none", "not_judged": int(n),
+                             "detail": "every cell pairs samples across the two runs"})
         for r in frame.itertuples():
             n = int(missing.get((r.claim, r.dataset), 0))
             rows.append({"choice": choice, "value": values[side], "reference": side == "primary", "claim": r.claim,

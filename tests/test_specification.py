@@ -130,3 +130,17 @@ def test_specification_effects_average_the_shared_cells():
     cells.loc[1, "value"] = -0.04
     assert specification_effects(pd.DataFrame(columns=["claim", "value", "se", "threshold", "dataset"]), None, "l1",
                                  cells).iloc[0].effect == pytest.approx(-0.01)
+
+
+def test_a_claim_with_no_judged_cell_reads_not_judged_and_says_so_in_the_headline():
+    """Retraining the eigenvalue perceptron drops every C3 cell (its distances pair it with the primary's direct-full
+    network): C3 gets `not judged under this choice` rows, and its headline column says so instead of 'every
+    choice'; C1, whose cells are all judged, has no such note."""
+    from spectral.claims import NOT_JUDGED
+    _, verdicts, not_judged = _judge(spec_runs(0.05))
+    rows = verdict_rows(verdicts, not_judged, SPEC["choice"], {"primary": "uniform", "specification": "glorot"})
+    c3 = rows[rows["claim"] == "C3"]
+    assert len(c3) and (c3["verdict"] == NOT_JUDGED).all() and (c3["not_judged"] > 0).all()
+    choices = choice_verdicts(pd.DataFrame(columns=["claim"]), None, "l1", rows)
+    assert same_verdict(choices, "C3") == "not judged under eigvec init"
+    assert same_verdict(choices, "C1") == "every choice (eigvec init)"
