@@ -91,6 +91,21 @@ def width_overlay(name: str, grid: pd.DataFrame) -> dict:
                                         for r in picks.itertuples()}}}}
 
 
+def width_table(grid: pd.DataFrame) -> str:
+    """The per-width picks as a Markdown table: one row per dataset x family x scheme, its N2 = tune.n2 starting
+    rate, then the pick at each N2 (`*` marks a pick at the edge of its grid; every published pick should be
+    interior)."""
+    picks = grid[grid["chosen"].astype(str) == "True"]
+    n2s = sorted(picks["n2"].unique())
+    lines = ["| dataset | family | scheme | N2 = 100 rate | " + " | ".join(f"N2 = {n}" for n in n2s) + " |",
+             "|---" * (4 + len(n2s)) + "|"]
+    for (dataset, family, scheme), g in picks.groupby(["dataset", "family", "scheme"], sort=True):
+        by = {int(r.n2): f"{r.lr:.3g}" + ("*" if r.status == "edge" else "") for r in g.itertuples()}
+        lines.append(f"| {dataset} | {family} | {scheme} | {g['start_lr'].iloc[0]:.3g} | "
+                     + " | ".join(by.get(int(n), "–") for n in n2s) + " |")
+    return "\n".join(lines)
+
+
 def tune_learning_rates(name: str, protocol: dict, schemes, datasets, lrs, epochs, seeds, validation_fraction, n2,
                         max_extensions=2, device="auto", data=None, log=print, families=("linear", "nonlinear")):
     """(grid DataFrame, overlay {'protocols': {name: {'lr': {...}}}})."""

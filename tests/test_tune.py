@@ -68,6 +68,9 @@ def test_the_per_width_search_starts_at_the_pick_and_extends_until_interior(monk
     assert set(capped["status"]) == {"edge"} and capped["lr"].min() == 0.00111
     overlay = tune.width_overlay("paper", g)
     assert overlay == {"protocols": {"paper": {"lr": {"direct-full/nonlinear/mnist/n2000": 0.00111}}}}
+    table = tune.width_table(pd.concat([g, capped.assign(n2=1000)])).splitlines()
+    assert table[0] == "| dataset | family | scheme | N2 = 100 rate | N2 = 1000 | N2 = 2000 |"
+    assert table[2] == "| mnist | nonlinear | direct-full | 0.01 | 0.00111* | 0.00111 |"  # * = at the edge
 
 
 def test_a_per_width_pick_refines_only_its_own_width():

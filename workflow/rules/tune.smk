@@ -86,6 +86,7 @@ rule tune_width_grid:
     output:
         grid=f"{OUT}/tune/{{protocol}}/width/grid.csv",
         lrs=f"{OUT}/tune/{{protocol}}/width/lr.yaml",
+        table=f"{OUT}/tune/{{protocol}}/width/picks.md",
     log:
         "logs/tune/{protocol}/width/grid.log",
     threads: 1
