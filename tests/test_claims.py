@@ -302,3 +302,18 @@ def test_overall_c5_fails_where_a_dataset_with_a_sound_baseline_fails():
     assert out[("C5", "all")] == "does not hold"
     out = guard_baselines(frame("holds"), "l1").set_index(["claim", "dataset"])["verdict"]
     assert out[("C5", "all")] == BASELINE_NOT_BETTER
+
+
+def test_the_grid_judges_every_protocol_on_the_same_cells():
+    """paper ran N2 = 10, 100, 1000 and per-layer only 10, 100: on the grid (N2 = 10, 100) paper's cells are exactly
+    per-layer's, with no eight-width trend and its C4 gap at N2 = 100, never at its own widest N2."""
+    from spectral.claim_cells import evaluate_grid
+    runs = [synthetic_runs(), synthetic_runs(protocol="per-layer", n2s=(10, 100))]
+    grid = {"protocols": ["paper", "per-layer"], "datasets": ["mnist"], "n2": [10, 100]}
+    claims = {"margins": [0.01], "equivalence_margin": 0.01, "alpha": 0.05, "delta": DELTA}
+    cells = evaluate_grid(runs, [synthetic_distances(), synthetic_distances(protocol="per-layer")], grid, claims)
+    keys = ["claim", "dataset", "experiment", "n2", "statistic"]
+    by = {p: set(map(tuple, g[keys].values)) for p, g in cells.groupby("protocol")}
+    assert by["paper"] == by["per-layer"] and len(by["paper"]) > 10
+    assert set(cells["n2"]) <= {0, 10, 100}
+    assert cells[cells["claim"] == "C4"]["n2"].tolist() == [100, 100]
