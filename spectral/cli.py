@@ -16,7 +16,8 @@ import torch
 
 from . import data as data_mod
 from .compare import CompareError, compare_runs, markdown, markdown_table, summary
-from .publish import PublishError, publish, update_readme
+from .headline import update_readme
+from .publish import PublishError, publish
 import yaml
 
 from .experiments import EXPERIMENTS, load_config, workflow_cell_config

@@ -10,8 +10,8 @@ import yaml
 
 from spectral.claims import CELL_COLUMNS
 from spectral.cli import main
-from spectral.publish import (README_END, README_START, PublishError, job_times, publish, results_section, sessions,
-                              update_readme)
+from spectral.headline import README_END, README_START, results_section, update_readme
+from spectral.publish import PublishError, job_times, publish, sessions
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = 1_800_000_000  # a fixed epoch second for the benchmark files' end times
@@ -222,7 +222,7 @@ def test_the_readme_counts_every_published_record(tmp_path):
 def test_a_declared_specification_is_pending_until_its_verdicts_are_published(tmp_path):
     """config/*.yaml declaring a specification of results/paper is named under 'Not yet varied' until
     results/<its name>/specification_verdicts.csv exists; a specification of another run never is."""
-    from spectral.publish import pending_specifications
+    from spectral.headline import pending_specifications
     (tmp_path / "config").mkdir()
     (tmp_path / "results" / "paper").mkdir(parents=True)
     spec = {"primary": "results/paper", "choice": "eigvec init", "value": "glorot"}

@@ -179,7 +179,8 @@ def test_smoke_run_matches_the_committed_reference(smoke, capsys):
 
 def test_publishing_the_smoke_run(smoke, tmp_path):
     """The full smoke run publishes with its README (this commit, every job timed) and renders a Results section."""
-    from spectral.publish import job_times, publish, results_section
+    from spectral.headline import results_section
+    from spectral.publish import job_times, publish
     work, _, _ = smoke
     output, results = work / "output" / "smoke", tmp_path / "results" / "smoke"
     files = publish(output, results)
