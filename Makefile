@@ -23,8 +23,13 @@ DATA_STAMPS := $(DATA)/mnist/.verified $(DATA)/fashion-mnist/.verified
 
 setup: $(BIN)/.installed data
 
+# A venv that already runs another checkout's spectral is refused: installing this one into it would re-point that
+# checkout's runs and tests at this code without a word.
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@owner=$$(cd / && $(BIN)/python -c "import pathlib, spectral; print(pathlib.Path(spectral.__file__).resolve().parents[1])" 2>/dev/null) || true; \
+	    if [[ -n "$$owner" && "$$owner" != "$$(realpath $(CURDIR))" ]]; then \
+	        echo "error: VENV=$(VENV) runs the spectral of $$owner, not this checkout ($(CURDIR)): use this checkout's own VENV" >&2; exit 2; fi
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e .
 	touch $@
