@@ -16,7 +16,7 @@ def check(*paths):
 
 
 @pytest.mark.parametrize("overlay", ["config/config.yaml", "config/quick.yaml", "config/smoke.yaml",
-                                     "config/eigvecs-glorot.yaml", "config/bf16-check.yaml"])
+                                     "config/eigvecs-glorot.yaml", "config/bf16-check.yaml", "config/per-width.yaml"])
 def test_the_shipped_configs_are_valid(overlay):
     assert check(overlay) == (0, "")
 
