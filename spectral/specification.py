@@ -16,7 +16,7 @@ protocol's cells that the choice changes, on seed values of its own (`specificat
 
 C5 and C6 are tested under protocols of their own, which a specification of the main protocol does not change.
 
-    python -m spectral specification results/eigvecs-glorot   # writes specification_cells.csv, _verdicts.csv there
+    python -m spectral specification output/eigvecs-glorot   # writes specification_cells.csv, _verdicts.csv there
 """
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ import pandas as pd
 
 from .claim_cells import RUN_KEYS, evaluate_config
 from .claims import NOT_JUDGED, decide, summarize_claims
+from .compare import CELL
 
-CELL_KEYS = ["protocol", "dataset", "experiment", "scheme", "n2"]  # one trained cell: RUN_KEYS without the seed
 CLAIM_CELL_KEYS = ["protocol", "claim", "dataset", "experiment", "n2", "statistic"]  # one claim cell
 SOURCE = "run"  # the column naming where a joined row comes from
 VERDICT_COLUMNS = ["choice", "value", "reference", "claim", "dataset", "verdict", "cells", "cells_hold",
@@ -41,8 +41,8 @@ class SpecificationError(ValueError):
 
 def join_runs(primary: pd.DataFrame, spec: pd.DataFrame) -> pd.DataFrame:
     """Every cell the specification trained from it, every other cell from the primary (column `run`)."""
-    trained = spec[CELL_KEYS].drop_duplicates()
-    keep = primary.merge(trained, on=CELL_KEYS, how="left", indicator=True)["_merge"].eq("left_only").to_numpy()
+    trained = spec[CELL].drop_duplicates()
+    keep = primary.merge(trained, on=CELL, how="left", indicator=True)["_merge"].eq("left_only").to_numpy()
     joined = pd.concat([primary[keep].assign(**{SOURCE: "primary"}), spec.assign(**{SOURCE: "specification"})],
                        ignore_index=True)
     if joined.duplicated(RUN_KEYS).any():  # cannot happen after the split above; a guard against pooling
@@ -77,8 +77,7 @@ def judge(primary_runs: pd.DataFrame, primary_distances: pd.DataFrame, spec_runs
     cells = {side: evaluate_config([runs], [dist], None, protocols=[protocol], claims=config["claims"])[0]
              for side, (runs, dist) in sides.items()}
     both = _tested(cells["primary"]).merge(_tested(cells["specification"]), on=CLAIM_CELL_KEYS)
-    not_judged = cells["primary"].merge(_tested(cells["primary"]), on=CLAIM_CELL_KEYS).merge(
-        both, on=CLAIM_CELL_KEYS, how="left", indicator=True)
+    not_judged = _tested(cells["primary"]).merge(both, on=CLAIM_CELL_KEYS, how="left", indicator=True)
     not_judged = not_judged[not_judged["_merge"] == "left_only"][CLAIM_CELL_KEYS].reset_index(drop=True)
     alpha = config["claims"]["alpha"]
     decided = {side: decide(c.merge(both, on=CLAIM_CELL_KEYS), alpha) for side, c in cells.items()}
