@@ -32,7 +32,7 @@ from spectral.train import train_sequential, train_batched  # noqa: E402
 from spectral.layers import SpectralLinear  # noqa: E402
 from spectral.train import Data, TrainConfig  # noqa: E402
 from roofline import bench_roofline, epoch_floors, median_time, memory_bandwidth, own_gemm_seconds, step_flops  # noqa: E402
-from runs import bench_run, bench_workflow  # noqa: E402
+from runs import bench_run, bench_workflow, project_precision  # noqa: E402
 
 OUT = ROOT / "output" / "benchmarks"
 
@@ -264,6 +264,8 @@ def main() -> None:
                         help="run this micro-benchmark alone")
     parser.add_argument("--run", type=Path, default=None, help="only say where a finished run's time went "
                         "(output/<name> or results/<name>) against the matmul floor")
+    parser.add_argument("--project-bf16", action="store_true", help="with --run: project its fp32 job times to bf16 "
+                        "from output/benchmarks/precision.csv and narrow_precision.csv (run --only those first)")
     parser.add_argument("--peak", type=float, default=None, help="GEMM peak in GFLOP/s (default: measure it here)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -280,6 +282,12 @@ def main() -> None:
     bandwidth = bw["triad_gbs"]
     print(f"memory bandwidth (fp32, 256 MB, {args.threads} threads): copy {bw['copy_gbs']:.1f} GB/s, triad "
           f"{bw['triad_gbs']:.1f} GB/s (the floors use triad)")
+    if args.run is not None and args.project_bf16:
+        table, totals = project_precision(args.run, pd.read_csv(OUT / "precision.csv"),
+                                          pd.read_csv(OUT / "narrow_precision.csv"), startup_seconds())
+        print(f"\n== {args.run} projected to bf16 ==\n{table.round(2).to_string(index=False)}")
+        print("\n".join(f"{k}: {v:.2f}" for k, v in totals.items()))
+        return
     if args.run is not None:
         table, totals = bench_run(args.run, peak, bandwidth)
         print(f"\n== where the time of {args.run} went ==\n{table.round(2).to_string(index=False)}")

@@ -110,3 +110,31 @@ def bench_run(run: Path, peak: float, bandwidth: float | None = None) -> tuple[p
               "sum_model_h": cells["sum_model_s"].sum() / 3600, "floor_training_only_h": cells["train_flop"].sum() / (peak * 1e9) / 3600,
               "busy_over_floor": busy / floor, "time_above_floor_h": overhead.sum() / 3600}
     return table, totals
+
+
+def project_precision(run: Path, wide: pd.DataFrame, narrow: pd.DataFrame, startup_s: float) -> tuple[pd.DataFrame, dict]:
+    """A finished fp32 run's job times projected to bf16: each job keeps its start-up (`startup_s`) and divides the
+    rest by its measured per-model-epoch speed-up: `wide` (bench.py --only precision) by scheme at the nearest
+    measured N2 for N2 >= 500, `narrow` (--only narrow_precision, stacked seeds) at N2 = 10 for N2 <= 50 and at
+    N2 = 100 for the rest (the perceptron, N2 = 0, counts as narrow). Busy hours scale with the job hours."""
+    from spectral.publish import job_times, sessions
+    published = run / "tables" / "job_times.csv"
+    times = pd.read_csv(published) if published.is_file() else job_times(run)
+    measured = sorted(wide["n2"].unique())
+
+    def speedup(scheme: str, n2: int) -> float:
+        if n2 >= min(measured):
+            nearest = min(measured, key=lambda m: abs(m - n2))
+            return float(wide.loc[(wide["n2"] == nearest) & (wide["scheme"] == scheme), "speedup"].iloc[0])
+        return float(narrow.loc[narrow["n2"] == (10 if n2 <= 50 else 100), "speedup"].iloc[0])
+
+    times["speedup"] = [speedup(s, int(n)) for s, n in zip(times["scheme"], times["n2"])]
+    train_s = (times["seconds"] - startup_s).clip(lower=0)
+    times["bf16_seconds"] = times["seconds"] - train_s + train_s / times["speedup"]
+    table = times.groupby("n2").agg(jobs=("seconds", "size"), fp32_job_h=("seconds", "sum"),
+                                    bf16_job_h=("bf16_seconds", "sum")).reset_index()
+    table[["fp32_job_h", "bf16_job_h"]] /= 3600
+    busy = sum(s["busy_s"] for s in sessions(times)) / 3600
+    ratio = times["bf16_seconds"].sum() / times["seconds"].sum()
+    return table, {"fp32_job_h": times["seconds"].sum() / 3600, "bf16_job_h": times["bf16_seconds"].sum() / 3600,
+                   "fp32_busy_h": busy, "bf16_busy_h": busy * ratio, "job_time_ratio": ratio}
