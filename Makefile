@@ -119,8 +119,8 @@ bench-micro: setup
 
 # A lent GPU machine has PyTorch but no package index. Here: `make gpu-wheels` puts the other packages the training
 # path needs into wheels/ (git-ignored); carry wheels/ and resources/data/mnist there and run `make gpu-run`: it
-# installs them with --no-index, trains every cell of config/quick.yaml on the GPU (batched and sequential) and
-# writes the wall times to output/gpu/gpu_check.txt.
+# installs them with --no-index, trains every cell of config/quick.yaml on the GPU (batched in fp32 and bf16,
+# sequential in fp32) and writes the wall times to output/gpu/gpu_check.txt.
 WHEELS := wheels
 GPU_PACKAGES := tqdm PyYAML
 
