@@ -20,6 +20,7 @@ from collections import defaultdict
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from . import stats
 from .claims import claim_base
@@ -233,6 +234,26 @@ def cell_seeds(design: dict) -> dict[tuple, list[int]]:
     first = int(design["first_seed"])
     return {(c["protocol"], c["dataset"], c["experiment"], c["scheme"], int(c["n2"])): list(range(first, first + c["seeds"]))
             for c in design["cells"]}
+
+
+def training_cells(config: dict) -> tuple[dict[str, list[tuple]], dict[tuple, list[int]]]:
+    """What a validated config trains: its cells by part of the DAG (experiments.config_cells) and {cell: seed values}
+    from its seed plan ({} without one: every cell trains config["seeds"]). A specification trains exactly its plan's
+    main cells (changed_cells), nothing else. ValueError when the plan lacks a cell the config trains."""
+    cells = config_cells(config)
+    if config["specification"]:
+        cells = {"main": cells["main"], "pruning": [], "sensitivity": []}
+    if not config["design"]:
+        return cells, {}
+    with open(config["design"]) as f:
+        seeds = cell_seeds(yaml.safe_load(f))
+    if config["specification"]:
+        cells["main"] = [c for c in cells["main"] if c in seeds]
+    missing = [c for part in cells.values() for c in part if c not in seeds]
+    if missing:
+        raise ValueError(f"design {config['design']} has no seeds for {len(missing)} training cells of this config, e.g. "
+                         f"{'/'.join(map(str, missing[0]))}: write a new design for this config")
+    return cells, seeds
 
 
 def describe(design: dict) -> str:

@@ -164,3 +164,27 @@ def test_changed_cells_are_the_cells_whose_settings_differ_with_c4s_paired_serie
     assert set(got) == set(series) | {("paper", "mnist", "nonlinear", "direct-full", 2000)}
     assert len(series) == 2 * len(base["n2"])
     assert changed_cells(base, base, main_cells) == []
+
+
+def test_training_cells_are_a_specifications_plan_exactly_and_refuse_a_plan_that_misses_one(tmp_path):
+    """The workflow and tools/widest_first read one function: a specification trains exactly its plan's main cells
+    (no C5 network, no sensitivity cell), with the plan's seed values; the primary config trains every cell, and a
+    plan with one cell removed is refused in one line naming a missing cell."""
+    from pathlib import Path
+
+    from spectral.design import training_cells
+    from spectral.experiments import load_config
+    root = Path(__file__).resolve().parents[1]
+    spec = load_config([root / "config" / "config.yaml", root / "config" / "per-width.yaml"])
+    cells, seeds = training_cells(spec)
+    plan = cell_seeds(yaml.safe_load((root / spec["design"]).read_text()))
+    assert sorted(cells["main"]) == sorted(plan) and not cells["pruning"] and not cells["sensitivity"]
+    assert all(seeds[c] == plan[c] and min(plan[c]) >= 3000 for c in cells["main"])
+    primary = load_config([root / "config" / "config.yaml"])
+    cells, seeds = training_cells(primary)
+    assert cells["pruning"] and all(c in seeds for part in cells.values() for c in part)
+    design = yaml.safe_load((root / primary["design"]).read_text())
+    dropped = design["cells"].pop(0)
+    (tmp_path / "design.yaml").write_text(yaml.safe_dump(design))
+    with pytest.raises(ValueError, match=f"has no seeds for 1 training cells .*{dropped['scheme']}"):
+        training_cells({**primary, "design": str(tmp_path / "design.yaml")})

@@ -5,8 +5,7 @@
 Snakemake's training rules carry no priority (one rule trains every width of a seed list), so this calls Snakemake
 once per N2 of the main grid, widest first, with that width's run records as targets, then once for `all`. Each call
 is resumable like `make reproduce` (--rerun-incomplete); a killed run continues where it stopped when rerun. The
-cells and seeds are the workflow's own (experiments.config_cells, design.cell_seeds; a specification trains only its
-plan's cells).
+cells and seeds are the workflow's own (design.training_cells: a specification trains only its plan's cells).
 """
 from __future__ import annotations
 
@@ -15,22 +14,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from spectral.design import cell_seeds  # noqa: E402
-from spectral.experiments import config_cells, load_config  # noqa: E402
+from spectral.design import training_cells  # noqa: E402
+from spectral.experiments import load_config  # noqa: E402
 
 
 def targets_by_width(config: dict) -> dict[int, list[str]]:
     """{N2: run records of the main cells at that N2}, widest first; the perceptron (N2 = 0) last."""
-    seeds = cell_seeds(yaml.safe_load(Path(config["design"]).read_text())) if config.get("design") else {}
-    cells = config_cells(config)["main"]
-    if config.get("specification"):
-        cells = [c for c in cells if c in seeds]
+    cells, seeds = training_cells(config)
     out: dict[int, list[str]] = {}
-    for cell in cells:
+    for cell in cells["main"]:
         path = "/".join([*map(str, cell[:4]), f"n{cell[4]}"])
         out.setdefault(cell[4], []).extend(f"output/{config['name']}/runs/{path}/seed{k}.json"
                                            for k in seeds.get(cell, config["seeds"]))

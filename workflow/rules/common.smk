@@ -6,7 +6,6 @@ validate(config, "../schemas/config.schema.yaml")
 import os
 import re
 
-import yaml
 
 import spectral.design
 import spectral.experiments
@@ -22,20 +21,8 @@ SENSITIVITY = config["sensitivity"]
 PRUNING = config["pruning"]
 ALL_PROTOCOLS = sorted(set(config["run_protocols"]) | set(SENSITIVITY["protocols"]) | {PRUNING["protocol"], config["tune"]["protocol"]})
 ALL_DATASETS = sorted(set(config["datasets"]) | set(SENSITIVITY["datasets"]))
-CELLS = spectral.experiments.config_cells(config)  # every training cell, by part of the DAG
-SPECIFICATION = config["specification"]  # a specification run trains the main grid's cells of its schemes only
-if SPECIFICATION:
-    CELLS = {"main": CELLS["main"], "pruning": [], "sensitivity": []}
-SEEDS = {}  # (protocol, dataset, experiment, scheme, n2) -> seeds, for cells that do not train config["seeds"]
-if config["design"]:
-    with open(config["design"]) as _f:
-        SEEDS = spectral.design.cell_seeds(yaml.safe_load(_f))
-    if SPECIFICATION:  # a specification trains exactly its declared plan's cells (spectral.design.changed_cells)
-        CELLS["main"] = [c for c in CELLS["main"] if c in SEEDS]
-    _missing = [c for part in CELLS.values() for c in part if c not in SEEDS]
-    if _missing:
-        raise ValueError(f"design {config['design']} has no seeds for {len(_missing)} training cells of this config, e.g. "
-                         f"{'/'.join(map(str, _missing[0]))}: write a new design for this config")
+SPECIFICATION = config["specification"]  # a specification run trains its declared plan's main cells only
+CELLS, SEEDS = spectral.design.training_cells(config)  # every training cell by part of the DAG; cell -> seed values
 TUNE_WIDTH = config["tune"]["per_width"]
 ALL_SCHEMES = sorted(set(config["schemes"]) | set(SENSITIVITY["schemes"]) | {PRUNING["scheme"], PRUNING["baseline_scheme"]})
 
