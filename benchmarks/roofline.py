@@ -3,7 +3,7 @@ than the bytes it must move at least once at the machine's memory bandwidth (the
 batch, every weight the forward reads, and per trainable parameter its value, gradient and Adam's two moments read
 and the value and moments written (7 x 4 bytes); the activations written and read back once. The *max* model
 assumes the two overlap perfectly, the *sum* model that they run back to back; on 2 cores they overlap poorly, so
-the truth lies between.
+the truth lies between. Also the helpers every benchmark shares (median_time, synthetic_data).
 """
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import time
 
 import pandas as pd
 import torch
+
+from spectral.train import Data
 
 
 def step_flops(sizes, samples: int) -> float:
@@ -87,3 +89,9 @@ def own_gemm_seconds(sizes, batch: int, n_train: int, n_test: int, repeats: int 
             step += median_time(lambda: dy @ w, repeats)
         test += median_time(lambda: xt @ wt.T, max(3, repeats // 4)) * n_test / chunk
     return {"step_gemm_s": steps * step, "test_gemm_s": test, "own_gemm_floor_s": steps * step + test}
+
+
+def synthetic_data(n_train: int, n_test: int = 1000) -> Data:
+    g = torch.Generator().manual_seed(0)
+    return Data(torch.rand(n_train, 784, generator=g), torch.randint(0, 10, (n_train,), generator=g),
+                torch.rand(n_test, 784, generator=g), torch.randint(0, 10, (n_test,), generator=g), {})
