@@ -36,6 +36,7 @@ from precision_bench import bench_narrow_precision, bench_precision  # noqa: E40
 from runs import bench_run, bench_workflow, project_precision  # noqa: E402
 
 OUT = ROOT / "output" / "benchmarks"
+STARTUP_S = 5.5  # a CLI job's process start, imports and data loading: median of 3, idle (docs/speed.md, the levers)
 
 
 def gemm_peak(sizes=(2048, 4096), repeats: int = 5, dtype: torch.dtype = torch.float32) -> float:
@@ -200,13 +201,23 @@ def main() -> None:
                         help="run this micro-benchmark alone")
     parser.add_argument("--run", type=Path, default=None, help="only say where a finished run's time went "
                         "(output/<name> or results/<name>) against the matmul floor")
-    parser.add_argument("--project-bf16", action="store_true", help="with --run: project its fp32 job times to bf16 "
-                        "from output/benchmarks/precision.csv and narrow_precision.csv (run --only those first)")
+    parser.add_argument("--project-bf16", type=Path, nargs="?", const=OUT, default=None, metavar="DIR",
+                        help="with --run: project its fp32 job times to bf16 from DIR's precision.csv and "
+                        "narrow_precision.csv (default output/benchmarks: run --only those first); arithmetic only")
+    parser.add_argument("--startup", type=float, default=STARTUP_S, help="a job's start-up in seconds, kept by the "
+                        "projection (default: the idle median of 3 CLI jobs, docs/speed.md)")
     parser.add_argument("--peak", type=float, default=None, help="GEMM peak in GFLOP/s (default: measure it here)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     OUT.mkdir(parents=True, exist_ok=True)
     pd.set_option("display.width", 200)
+    if args.run is not None and args.project_bf16 is not None:
+        table, totals = project_precision(args.run, pd.read_csv(args.project_bf16 / "precision.csv"),
+                                          pd.read_csv(args.project_bf16 / "narrow_precision.csv"), args.startup)
+        print(f"== {args.run} projected to bf16 (start-up {args.startup:g} s kept per job) ==\n"
+              f"{table.round(2).to_string(index=False)}")
+        print("\n".join(f"{k}: {v:.3f}" for k, v in totals.items()))
+        return
     peak = args.peak or gemm_peak()
     print(f"GEMM peak (fp32 torch.mm, best of 2048^3 and 4096^3, {args.threads} threads): {peak:.1f} GFLOP/s")
     from spectral.precision import bf16_matmul
@@ -218,12 +229,6 @@ def main() -> None:
     bandwidth = bw["triad_gbs"]
     print(f"memory bandwidth (fp32, 256 MB, {args.threads} threads): copy {bw['copy_gbs']:.1f} GB/s, triad "
           f"{bw['triad_gbs']:.1f} GB/s (the floors use triad)")
-    if args.run is not None and args.project_bf16:
-        table, totals = project_precision(args.run, pd.read_csv(OUT / "precision.csv"),
-                                          pd.read_csv(OUT / "narrow_precision.csv"), startup_seconds())
-        print(f"\n== {args.run} projected to bf16 ==\n{table.round(2).to_string(index=False)}")
-        print("\n".join(f"{k}: {v:.2f}" for k, v in totals.items()))
-        return
     if args.run is not None:
         table, totals = bench_run(args.run, peak, bandwidth)
         print(f"\n== where the time of {args.run} went ==\n{table.round(2).to_string(index=False)}")
