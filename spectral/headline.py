@@ -55,19 +55,28 @@ def pending_specifications(results: Path) -> list[tuple[str, str, str]]:
     return out
 
 
+def published_verdict_table(results: Path) -> tuple[pd.DataFrame, dict]:
+    """(claims_report.verdict_table of a published run, the run's config): its verdicts under the re-analysis's rule
+    settings, with the specification runs published beside it. The README's headline and the rebuilt report
+    (tools/rebuild_report.py) both read this one table."""
+    config = run_config(json.loads((results / "provenance.json").read_text()))
+    grid = results / "tables" / "sensitivity_verdicts.csv"
+    table = verdict_table(pd.read_csv(results / "claim_verdicts.csv"), pd.read_csv(results / "claims.csv"),
+                          config["run_protocols"][0], config["datasets"],
+                          equivalence_margin=config["claims"]["equivalence_margin"],
+                          connectivity=config["pruning"]["connectivity"],
+                          grid_verdicts=pd.read_csv(grid) if grid.is_file() else None,
+                          specifications=published_specifications(results))
+    return table, config
+
+
 def results_section(results, link_prefix: str = "") -> str:
     """The README's Results section from a published directory; links are `link_prefix` + path inside it."""
     results = Path(results)
     prov = json.loads((results / "provenance.json").read_text())
-    config = run_config(prov)
-    name, protocols, datasets = config["name"], config["run_protocols"], config["datasets"]
-    grid = results / "tables" / "sensitivity_verdicts.csv"
+    table, config = published_verdict_table(results)
+    name, datasets = config["name"], config["datasets"]
     specs = published_specifications(results)
-    table = verdict_table(pd.read_csv(results / "claim_verdicts.csv"), pd.read_csv(results / "claims.csv"),
-                          protocols[0], datasets, equivalence_margin=config["claims"]["equivalence_margin"],
-                          connectivity=config["pruning"]["connectivity"],
-                          grid_verdicts=pd.read_csv(grid) if grid.is_file() else None,
-                          specifications=specs)
     columns = [DATASET_NAMES.get(d, d) for d in datasets + ["all"]]
     times = results / "tables" / "job_times.csv"
     wall = wall_time_text(pd.read_csv(times)) if times.is_file() else "wall time not recorded"
@@ -124,7 +133,9 @@ def results_section(results, link_prefix: str = "") -> str:
         lines += ["", f"The effects of C1, C2@1pp and C5 under every value of every choice varied (a specification "
                   "curve): "
                   f"[specification_curve.png]({link_prefix}/figures/specification_curve.png)."]
-    stale = " (the original analysis: its verdict tables predate the re-analysis)" if again else ""
+    rebuilt = prov.get("report") or {}  # tools/rebuild_report.py after the latest re-analysis: same verdicts
+    stale = (" (the original analysis: its verdict tables predate the re-analysis)"
+             if again and rebuilt.get("reanalysis_commit") != again["commit"] else "")
     lines += ["", f"Every cell behind these verdicts: [claims.md]({link_prefix}/claims.md); every figure with its "
               f"caption: [report.html]({link_prefix}/report.html){stale}; commit, machine and wall time: "
               f"[README]({link_prefix}/README.md).", "", README_END]

@@ -137,6 +137,13 @@ def test_results_section_follows_the_verdicts(tmp_path):
     (results / "provenance.json").write_text(json.dumps(prov))
     assert "re-decided under the current rule at commit `4ed1120` (3 of 3 retrained runs equal)" in \
         results_section(results, "results/demo")
+    assert "predate the re-analysis" in results_section(results, "results/demo")  # the report is the original one
+    prov["report"] = {"reanalysis_commit": "4ed1120abc"}  # tools/rebuild_report.py after that re-analysis
+    (results / "provenance.json").write_text(json.dumps(prov))
+    assert "predate the re-analysis" not in results_section(results, "results/demo")
+    prov["reanalysis"]["commit"] = "5fe2231abc"  # re-decided again since: the rebuilt report is stale once more
+    (results / "provenance.json").write_text(json.dumps(prov))
+    assert "predate the re-analysis" in results_section(results, "results/demo")
     (results / "figures" / "fig3_nonlinear.png").unlink()
     with pytest.raises(PublishError, match="fig3_nonlinear.png is missing"):
         results_section(results, "results/demo")

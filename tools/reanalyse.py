@@ -13,7 +13,8 @@ run's own seeds (`snakemake` on those run files, into RUNS, from the run's train
 3. re-decides every claim, writes claims.csv, claim_verdicts.csv, claims.md and the sensitivity view, keeps the
    verdicts before as claim_verdicts_previous.csv (first re-analysis only), redraws fig5 and the specification
    curve (with the specification runs published beside it);
-4. records what it did in provenance.json (`reanalysis`) and a section of README.md.
+4. records what it did in provenance.json (`reanalysis`) and a section of README.md;
+5. rebuilds report.html from the re-decided tables (tools/rebuild_report.py), so it opens on the same verdicts.
 """
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from spectral.claims import summarize_claims
 from spectral.claims_report import choice_verdicts, claims_markdown, robustness, specification_effects
 from spectral.provenance import code_commit
 from spectral.specification import published_specifications
+from rebuild_report import rebuild  # tools/, beside this script
 
 SAME = ("final_test_accuracy", "final_train_loss", "final_train_accuracy")
 OLD_ORDERS = {"magnitude": "l2", "connectivity": "abs-sum"}  # names before 2026-12-01 (connectivity was |sum_j w_ij|)
@@ -144,8 +146,9 @@ def main(argv=None) -> int:
              f"Re-decided by `python tools/reanalyse.py` at commit `{commit}` (rule: `spectral/claims.py`, "
              f"docs/verdict-rule.md). Every accuracy table but pruning.csv is the published one. The C5 networks "
              f"were retrained on their own seeds at {', '.join(c[:7] for c in commits)} for their arrays: "
-             f"{retrained}; their pruning curves are rebuilt in every order. `report.html` and the figures other "
-             "than fig5 and the specification curve are from the original analysis.", "",
+             f"{retrained}; their pruning curves are rebuilt in every order. `report.html` is rebuilt from the "
+             "re-decided tables (`tools/rebuild_report.py`; its files carry no Snakemake job metadata); the figures "
+             "other than fig5 and the specification curve are from the original analysis.", "",
              "| protocol | claim | verdict before (overall) | verdict now (overall) | cells now: hold / p<alpha / "
              "at threshold / fail / undecided |", "|---|---|---|---|---|"]
     for r in both.itertuples():
@@ -161,6 +164,7 @@ def main(argv=None) -> int:
     readme = re.sub(r"\| size \| \d+ files, [\d.]+ MB \|", f"| size | {len(files)} files, "
                     f"{sum(p.stat().st_size for p in files) / 1e6:.1f} MB |", readme)
     (pub / "README.md").write_text(readme)
+    print(rebuild(pub, str(Path(sys.executable).with_name("snakemake"))))  # the report opens on these verdicts
     print(retrained)
     print(both[["protocol", "claim", "verdict_previous", "verdict"]].to_string(index=False))
     return 0

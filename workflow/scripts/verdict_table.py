@@ -5,7 +5,7 @@ import sys
 
 import pandas as pd
 
-from spectral.claims_report import verdict_table
+from spectral.claims_report import landing_tables, verdict_table
 
 sys.stderr = open(snakemake.log[0], "w")
 grid = pd.read_csv(snakemake.input.grid[0]) if snakemake.input.grid else None
@@ -13,12 +13,7 @@ table = verdict_table(pd.read_csv(snakemake.input.verdicts), pd.read_csv(snakema
                       snakemake.params.protocol, snakemake.params.datasets,
                       equivalence_margin=snakemake.params.equivalence_margin,
                       connectivity=snakemake.params.connectivity, grid_verdicts=grid)
-# reStructuredText: |x| is a substitution reference, and C2@1pp would become an e-mail link
-for column in ("statement", "same verdict under"):
-    table[column] = table[column].str.replace("|", "\\|")
-table["claim"] = table["claim"].str.replace("@", "\\@")
-for kind, path in zip(("paper", "ours"), snakemake.output):
-    part = table[table["kind"] == kind].drop(columns="kind")
+for part, path in zip(landing_tables(table).values(), snakemake.output):
     tmp = path + ".tmp"
-    part.drop(columns="source" if kind == "ours" else []).to_csv(tmp, index=False)
+    part.to_csv(tmp, index=False)
     os.replace(tmp, path)
