@@ -36,6 +36,7 @@ STAGED = ("claims.csv", "claim_verdicts.csv", "claims.md", "tables", "figures", 
 
 def rebuild(results: Path, snakemake: str) -> Path:
     """Write results/report.html from the published files; returns its path."""
+    commit = code_commit()  # before anything here changes the tree
     table, config = published_verdict_table(results)
     name = config["name"]
     with tempfile.TemporaryDirectory(prefix="report-") as tmp:
@@ -59,11 +60,11 @@ def rebuild(results: Path, snakemake: str) -> Path:
         os.replace(target.with_name("report.html.tmp"), target)
     prov_path = results / "provenance.json"
     prov = json.loads(prov_path.read_text())
-    prov["report"] = {"rebuilt": dt.date.today().isoformat(), "commit": code_commit(),
+    prov["report"] = {"rebuilt": dt.date.today().isoformat(), "commit": commit,
                       "reanalysis_commit": (prov.get("reanalysis") or {}).get("commit"),
                       "how": "tools/rebuild_report.py: snakemake --report on the published tables (no job metadata)"}
     tmp = prov_path.with_name(prov_path.name + ".tmp")
-    tmp.write_text(json.dumps(prov, indent=2) + "\n")
+    tmp.write_text(json.dumps(prov, indent=1))  # as publish and reanalyse write it
     os.replace(tmp, prov_path)
     return target
 
