@@ -25,7 +25,8 @@ from .compare import CELL, run_config
 from .records import WriteError
 
 TABLES_ONLY = ("tables", "sensitivity", "claims.csv", "claims.md", "claim_verdicts.csv", "provenance.json")
-PUBLISHED = TABLES_ONLY + ("figures", "tune", "report.html")
+SPECIFICATION = ("specification_verdicts.csv", "specification_cells.csv")  # a specification run's join to its primary
+PUBLISHED = TABLES_ONLY + ("figures", "tune", "report.html") + SPECIFICATION
 SESSION_GAP_S = 600  # no job for 10 min: the run was stopped and resumed later (a new working session)
 JOB_KEYS = CELL  # a training job is one cell
 BENCHMARK_COLUMNS = ["seconds", "cpu_seconds", "max_rss_mb", "end"]  # what job_times and tune_times keep of a job
@@ -128,6 +129,19 @@ def published_runs(results: Path) -> tuple[collections.Counter, collections.Coun
     return protocols, commits
 
 
+def verdicts_text(config: dict) -> str:
+    """Where a published run's verdicts are: its own claims, or for a specification run its join to the primary."""
+    spec = config.get("specification")
+    if not spec:
+        return ("Verdicts: `claims.md` (claim level first, then every cell), `claim_verdicts.csv`, `claims.csv`; "
+                "figures with captions: `report.html`; every job's time: `tables/job_times.csv`.")
+    return (f"A specification run: {spec['choice']} = {spec['value']} against `{spec['primary']}`'s "
+            f"{spec['reference']}, trained only on the cells its seed plan names (`{config['design']}`). Verdicts: "
+            "`specification_verdicts.csv` (both values re-decided on the same cells: each cell from one run, never "
+            "seeds pooled across runs) and `specification_cells.csv` (every cell); the primary's README headline "
+            "and claims.md read them. Every job's time: `tables/job_times.csv`.")
+
+
 def results_readme(results: Path, times: pd.DataFrame, size_mb: float, n_files: int,
                    tune: pd.DataFrame | None = None) -> str:
     protocols, commits = published_runs(results)
@@ -152,8 +166,7 @@ def results_readme(results: Path, times: pd.DataFrame, size_mb: float, n_files: 
         f"| wall time | {wall_time_text(times)} |",
         *([f"| learning-rate tuning | {tune_time_text(tune)} |"] if tune is not None and not tune.empty else []),
         f"| size | {n_files} files, {size_mb:.1f} MB |", "",
-        "Verdicts: `claims.md` (claim level first, then every cell), `claim_verdicts.csv`, `claims.csv`; figures with "
-        "captions: `report.html`; every job's time: `tables/job_times.csv`.", "",
+        verdicts_text(prov["config"]), "",
     ]
     if not times.empty:
         lines += ["## Where the time went", "", "| N2 | jobs | job time |", "|---|---|---|"]

@@ -241,3 +241,26 @@ def test_a_declared_specification_is_pending_until_its_verdicts_are_published(tm
     (tmp_path / "results" / "g").mkdir()
     (tmp_path / "results" / "g" / "specification_verdicts.csv").write_text("choice\n")
     assert pending_specifications(tmp_path / "results" / "paper") == []
+
+
+def test_a_specification_run_publishes_its_join_and_says_what_it_is(tmp_path):
+    """A specification run (config `specification:`) publishes its join to the primary (specification_verdicts.csv,
+    specification_cells.csv) beside its runs, and its README names the choice and where its verdicts are instead of
+    claims it does not have; a run without the join publishes without those files, as before."""
+    out = make_output(tmp_path / "output" / "per-width")
+    for name in ("claims.csv", "claims.md", "claim_verdicts.csv"):
+        (out / name).unlink()
+    spec = {"primary": "results/paper", "choice": "tuning", "value": "per width", "reference": "N2 = 100"}
+    prov = {**PROVENANCE, "config": {**CONFIG, "name": "per-width", "specification": spec,
+                                     "design": "config/design-per-width.yaml"}}
+    (out / "provenance.json").write_text(json.dumps(prov))
+    for name in ("specification_verdicts.csv", "specification_cells.csv"):
+        pd.DataFrame({"claim": ["C1"], "value": ["per width"]}).to_csv(out / name, index=False)
+    results = tmp_path / "results" / "per-width"
+    files = {p.relative_to(results).as_posix() for p in publish(out, results)}
+    assert {"specification_verdicts.csv", "specification_cells.csv", "provenance.json"} <= files
+    readme = (results / "README.md").read_text()
+    assert "A specification run: tuning = per width against `results/paper`'s N2 = 100" in readme
+    assert "`config/design-per-width.yaml`" in readme and "claims.md` (claim level" not in readme
+    (out / "specification_cells.csv").unlink()
+    assert "specification_cells.csv" not in {p.name for p in publish(out, results)}
