@@ -109,14 +109,19 @@ def results_index(results, config_dir="config") -> str:
               f"- **{differ} cells differ in settings** (the telescopic networks' learning rates) and are listed, "
               "not compared.",
               f"- **Claims.** Of {len(cmp_claims)} claim verdicts, " + ", ".join(
-                  f"{n} {s}" for s, n in claims.items()) + " (*power*: one run more decided than the other; a "
-              "*contradiction* would be one run holding where the other does not hold).", ""]
+                  f"{n} {s}" for s, n in claims.items()) + " (*agrees*: the same verdict; *power*: one run more "
+              "decided than the other; *reading differs*: the two runs read the claim differently, as C5's "
+              "connectivity before and after the re-analysis, so it is not compared; a *contradiction* would be "
+              "one run holding where the other does not hold).", ""]
 
     plan = pd.read_csv(config_dir / "design_power.csv")
     outcome = plan_outcome(plan, pd.read_csv(paper / "claims.csv"))
     lines += ["## The seed plan against its outcome",
               f"`config/design_power.csv` gave each of its {len(plan)} claim cells an expectation before the run. "
-              "Claim cells per expectation (rows) and verdict (columns) in `paper/claims.csv`:", "",
+              "Claim cells per expectation (rows) and verdict (columns) in `paper/claims.csv` (*superior*: a C2-TOST "
+              "cell where spectral-full beats direct-full beyond the equivalence margin, no failure; *not judged now*: a planned cell the "
+              "current rule no longer forms, such as C4's trend below three widths or C5's renamed readings; *not "
+              "in the plan*: a cell of a claim added after it):", "",
               "| expectation | " + " | ".join(outcome.columns) + " |", "|---" * (len(outcome.columns) + 1) + "|"]
     lines += [f"| {e} | " + " | ".join(str(v) for v in row) + " |" for e, row in outcome.iterrows()]
     lines.append("")

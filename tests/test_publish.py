@@ -264,3 +264,22 @@ def test_a_specification_run_publishes_its_join_and_says_what_it_is(tmp_path):
     assert "`config/design-per-width.yaml`" in readme and "claims.md` (claim level" not in readme
     (out / "specification_cells.csv").unlink()
     assert "specification_cells.csv" not in {p.name for p in publish(out, results)}
+
+
+def test_the_bottom_line_names_where_a_claims_cells_fail():
+    """A claim's failing cells under its protocol, grouped by experiment and N2 with their datasets; cells of other
+    protocols or claims, and cells that hold, are not named; C5 is read under its own protocol."""
+    from spectral.headline import failing_cells
+    rows = [("paper", "C1", "mnist", "telescopic", 2000, "does not hold"),
+            ("paper", "C1", "fashion-mnist", "telescopic", 2000, "does not hold"),
+            ("paper", "C1", "mnist", "nonlinear", 100, "holds"),
+            ("authors-2020", "C1", "mnist", "nonlinear", 10, "does not hold"),
+            ("pruning-2022", "C5", "fashion-mnist", "nonlinear", 500, "does not hold")]
+    cells = pd.DataFrame(rows, columns=["protocol", "claim", "dataset", "experiment", "n2", "verdict"])
+    datasets = ["mnist", "fashion-mnist"]
+    assert failing_cells(cells, "C1", "paper", datasets) == "telescopic N2 = 2000 on both datasets"
+    assert failing_cells(cells, "C5", "paper", datasets) == "nonlinear N2 = 500 on Fashion-MNIST"
+    cells.loc[2, "verdict"] = "does not hold"
+    assert failing_cells(cells, "C1", "paper", datasets) == ("nonlinear N2 = 100 on MNIST; telescopic N2 = 2000 on "
+                                                             "both datasets")
+    assert failing_cells(cells, "C3", "paper", datasets) == ""
