@@ -232,6 +232,9 @@ def same_verdict(choices: pd.DataFrame, claim: str) -> str:
     return "; ".join([text, *notes])
 
 
+OWN_PROTOCOL_CLAIMS = ("C5", "C6")  # claims tested under their own protocols (pruning-2022; per-layer against paper)
+
+
 def verdict_table(verdicts: pd.DataFrame, cells: pd.DataFrame, protocol: str, datasets, *, equivalence_margin: float,
                   connectivity: str, grid_verdicts: pd.DataFrame | None = None,
                   specifications: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -241,7 +244,7 @@ def verdict_table(verdicts: pd.DataFrame, cells: pd.DataFrame, protocol: str, da
     choices = choice_verdicts(verdicts, grid_verdicts, connectivity, specifications)
     primary_c2 = f"C2@{100 * equivalence_margin:g}pp"
     columns = [DATASET_NAMES.get(d, d) for d in list(datasets) + ["all"]]
-    own = verdicts["claim"].str.startswith(("C5", "C6"))  # tested under their own protocols
+    own = verdicts["claim"].str.startswith(OWN_PROTOCOL_CLAIMS)
     rows = []
     for claim, g in verdicts[(verdicts["protocol"] == protocol) | own].groupby("claim", sort=False):
         base = claim_base(claim)

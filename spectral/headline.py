@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .claims_report import DATASET_NAMES, verdict_table
+from .claims_report import DATASET_NAMES, OWN_PROTOCOL_CLAIMS, verdict_table
 from .compare import run_config
 from .publish import PublishError, short_commit, wall_time_text
 from .specification import published_specifications
@@ -29,7 +29,7 @@ README_END = "<!-- results:end -->"
 def failing_cells(cells: pd.DataFrame, claim: str, protocol: str, datasets) -> str:
     """Where a claim's cells do not hold, in words: "telescopic N2 = 2000 on both datasets"; "" if none. The claim's
     cells under `protocol` (C5 and C6 under their own protocols, as verdict_table takes them)."""
-    own = claim.startswith(("C5", "C6"))
+    own = claim.startswith(OWN_PROTOCOL_CLAIMS)
     fail = cells[(cells["claim"] == claim) & ((cells["protocol"] == protocol) | own)
                  & (cells["verdict"] == "does not hold")]
     parts = []
@@ -72,29 +72,30 @@ def pending_specifications(results: Path) -> list[tuple[str, str, str]]:
     return out
 
 
-def published_verdict_table(results: Path) -> tuple[pd.DataFrame, dict]:
-    """(claims_report.verdict_table of a published run, the run's config): its verdicts under the re-analysis's rule
+def published_verdict_table(results: Path) -> tuple[pd.DataFrame, dict, pd.DataFrame | None]:
+    """(claims_report.verdict_table of a published run, the run's config, the specification verdicts published
+    beside it or None): its verdicts under the re-analysis's rule
     settings, with the specification runs published beside it. The README's headline and the rebuilt report
     (tools/rebuild_report.py) both read this one table."""
     config = run_config(json.loads((results / "provenance.json").read_text()))
     grid = results / "tables" / "sensitivity_verdicts.csv"
+    specs = published_specifications(results)
     table = verdict_table(pd.read_csv(results / "claim_verdicts.csv"), pd.read_csv(results / "claims.csv"),
                           config["run_protocols"][0], config["datasets"],
                           equivalence_margin=config["claims"]["equivalence_margin"],
                           connectivity=config["pruning"]["connectivity"],
                           grid_verdicts=pd.read_csv(grid) if grid.is_file() else None,
-                          specifications=published_specifications(results))
-    return table, config
+                          specifications=specs)
+    return table, config, specs
 
 
 def results_section(results, link_prefix: str = "") -> str:
     """The README's Results section from a published directory; links are `link_prefix` + path inside it."""
     results = Path(results)
     prov = json.loads((results / "provenance.json").read_text())
-    table, config = published_verdict_table(results)
+    table, config, specs = published_verdict_table(results)
     name, datasets = config["name"], config["datasets"]
     cells = pd.read_csv(results / "claims.csv")
-    specs = published_specifications(results)
     columns = [DATASET_NAMES.get(d, d) for d in datasets + ["all"]]
     times = results / "tables" / "job_times.csv"
     wall = wall_time_text(pd.read_csv(times)) if times.is_file() else "wall time not recorded"

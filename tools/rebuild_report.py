@@ -28,6 +28,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from spectral.claims_report import landing_tables  # noqa: E402
+from spectral.cli import write_atomic  # noqa: E402
 from spectral.headline import published_verdict_table  # noqa: E402
 from spectral.provenance import code_commit  # noqa: E402
 
@@ -37,7 +38,7 @@ STAGED = ("claims.csv", "claim_verdicts.csv", "claims.md", "tables", "figures", 
 def rebuild(results: Path, snakemake: str) -> Path:
     """Write results/report.html from the published files; returns its path."""
     commit = code_commit()  # before anything here changes the tree
-    table, config = published_verdict_table(results)
+    table, config, _ = published_verdict_table(results)
     name = config["name"]
     with tempfile.TemporaryDirectory(prefix="report-") as tmp:
         stage = Path(tmp)
@@ -63,9 +64,7 @@ def rebuild(results: Path, snakemake: str) -> Path:
     prov["report"] = {"rebuilt": dt.date.today().isoformat(), "commit": commit,
                       "reanalysis_commit": (prov.get("reanalysis") or {}).get("commit"),
                       "how": "tools/rebuild_report.py: snakemake --report on the published tables (no job metadata)"}
-    tmp = prov_path.with_name(prov_path.name + ".tmp")
-    tmp.write_text(json.dumps(prov, indent=1))  # as publish and reanalyse write it
-    os.replace(tmp, prov_path)
+    write_atomic(prov_path, json.dumps(prov, indent=1))  # as publish and reanalyse write it
     return target
 
 
