@@ -46,7 +46,7 @@ def provenance(record_paths, source_paths, config: dict) -> dict:
         "packages": {p: metadata.version(p) for p in PACKAGES},
         "devices": sorted({f"{r['device']} ({r['device_name']})" for r in records}),
         "threads": sorted({r["threads"] for r in records}),
-        "n_runs": len(records),
+        "n_runs": len(records),  # the main grid (tables/runs.csv); the sensitivity grid is summarised in sensitivity/
         "training_seconds_total": sum(r["wall_time_s"] for r in records),
         "start": min(starts).isoformat() if starts else None, "end": max(ends).isoformat() if ends else None,
         "provenance_written": dt.datetime.now(dt.timezone.utc).isoformat(),
