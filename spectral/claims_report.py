@@ -127,8 +127,9 @@ def claims_markdown(cells: pd.DataFrame, verdicts: pd.DataFrame, robust: pd.Data
     flagged = cells[cells["perm_disagrees"].astype(bool)]
     if len(flagged):
         lines += ["## Where the distribution-free check disagrees with the t test", ""]
-        lines += [f"- {r.protocol} {r.claim} {r.dataset} {r.experiment} N2={r.n2}: t p_for {r.p_for:.3g}, "
-                  f"permutation p_for {r.p_perm_for:.3g}" for r in flagged.itertuples()]
+        lines += [f"- {r.protocol} {r.claim} {r.dataset} {r.experiment} N2={r.n2}, {r.statistic}: p_for t "
+                  f"{r.p_for:.3g}, permutation {r.p_perm_for:.3g}; p_against t {r.p_against:.3g}, permutation "
+                  f"{r.p_perm_against:.3g}" for r in flagged.itertuples()]
         lines.append("")
     for (protocol, claim), g in cells.groupby(["protocol", "claim"], sort=False):
         lines += [f"## {claim} ({protocol}): {CLAIM_TEXT.get(claim_base(claim), '')}", "",

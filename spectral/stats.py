@@ -122,9 +122,7 @@ def sign_flip_p(values, threshold: float, greater: bool = True, seed: int = 0) -
         hits = (null >= observed - 1e-12 * abs(observed)) if greater else (null <= observed + 1e-12 * abs(observed))
         return float(hits.mean())
     signs = np.random.default_rng(seed).choice([-1.0, 1.0], size=(MC_RESAMPLES, n))
-    null = (signs * d).mean(axis=1)
-    hits = (null >= observed) if greater else (null <= observed)
-    return float((hits.sum() + 1) / (MC_RESAMPLES + 1))
+    return _mc_p((signs * d).mean(axis=1), observed, greater)
 
 
 def permutation_p(a, b, threshold: float, greater: bool = True, seed: int = 0) -> float:
@@ -145,9 +143,15 @@ def permutation_p(a, b, threshold: float, greater: bool = True, seed: int = 0) -
         return float(((null >= observed - tol) if greater else (null <= observed + tol)).mean())
     rng = np.random.default_rng(seed)
     perms = rng.permuted(np.tile(pooled, (MC_RESAMPLES, 1)), axis=1)
-    null = perms[:, :na].mean(axis=1) - perms[:, na:].mean(axis=1)
-    hits = (null >= observed) if greater else (null <= observed)
-    return float((hits.sum() + 1) / (MC_RESAMPLES + 1))
+    return _mc_p(perms[:, :na].mean(axis=1) - perms[:, na:].mean(axis=1), observed, greater)
+
+
+def _mc_p(null, observed: float, greater: bool) -> float:
+    """Monte Carlo p value with the +1 correction; a draw equal to `observed` up to rounding counts as a hit, as in
+    the exact branches (steps of 0.1, as C5's safe fractions, tie often, and their means round differently)."""
+    tol = 1e-12 * max(1.0, abs(observed))
+    hits = (null >= observed - tol) if greater else (null <= observed + tol)
+    return float((hits.sum() + 1) / (len(null) + 1))
 
 
 def _se_df(sd_a: float, sd_b: float | None, n: int) -> tuple[float, float]:

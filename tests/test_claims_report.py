@@ -90,3 +90,14 @@ def test_a_choice_that_changes_one_dataset_only_says_which():
     assert text == f"changes under connectivity = abs-sum (Fashion-MNIST: {bnb}, l1 on the same cells: does not hold)"
     verdicts.loc[2, "verdict"] = "does not hold"
     assert same_verdict(choice_verdicts(verdicts, None, "l1"), "C5") == "every choice (connectivity)"
+
+
+def test_a_permutation_disagreement_quotes_both_directions():
+    """A cell whose permutation p_against disagrees with the t test's is listed with both p_against values (the
+    listing once quoted p_for only, which hid where the two disagreed)."""
+    cells, verdicts = evaluate()
+    i = cells.index[0]
+    cells.loc[i, ["p_for", "p_perm_for", "p_against", "p_perm_against"]] = [0.9, 0.95, 0.032, 0.066]
+    cells.loc[i, "perm_disagrees"] = True
+    line = next(x for x in claims_markdown(cells, verdicts).splitlines() if x.startswith(f"- {cells.loc[i, 'protocol']}"))
+    assert "p_against t 0.032, permutation 0.066" in line and cells.loc[i, "statistic"] in line
