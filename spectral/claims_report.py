@@ -206,14 +206,14 @@ def choice_verdicts(verdicts: pd.DataFrame, grid_verdicts: pd.DataFrame | None, 
 def same_verdict(choices: pd.DataFrame, claim: str) -> str:
     """'every choice (…)' when no value of any choice changes the claim's verdict on any dataset or overall, else
     'changes under X = Y (D: verdict, REFERENCE on the same cells: verdict; …)' for each value, naming each dataset where
-    its verdict differs from the reference value's on the same cells (overall only where no dataset differs); '–'
-    when no choice was varied for it."""
+    its verdict differs from the reference value's on the same cells (overall only where no dataset differs), then
+    'same under Z' for the choices varied that change nothing; '–' when no choice was varied for it."""
     g = choices[choices["claim"] == claim]
     if g.empty:
         return "–"
     unjudged = sorted(ch for ch, c in g.groupby("choice") if (c["verdict"] == NOT_JUDGED).all())
     g = g[~g["choice"].isin(unjudged)]
-    changes = []
+    changes, changing = [], set()
     for (choice, value), c in g[~g["reference"].astype(bool)].groupby(["choice", "value"], sort=True):
         ref = g[(g["choice"] == choice) & g["reference"].astype(bool)].set_index("dataset")
         if ref.empty:
@@ -222,6 +222,7 @@ def same_verdict(choices: pd.DataFrame, claim: str) -> str:
         differ = [r for r in c.itertuples() if r.dataset in ref.index and r.verdict != ref.loc[r.dataset, "verdict"]]
         shown = [r for r in differ if r.dataset != "all"] or differ
         if shown:
+            changing.add(choice)
             changes.append(f"{choice} = {value} (" + "; ".join(
                 f"{DATASET_NAMES.get(r.dataset, r.dataset)}: {r.verdict}, {ref_value} on the same cells: "
                 f"{ref.loc[r.dataset, 'verdict']}" for r in sorted(shown, key=lambda r: r.dataset != "mnist")) + ")")
@@ -229,7 +230,9 @@ def same_verdict(choices: pd.DataFrame, claim: str) -> str:
     notes = [f"not judged under {choice}" for choice in unjudged]
     if g.empty:
         return "; ".join(notes) or "–"
-    text = f"every choice ({varied})" if not changes else "changes under " + "; ".join(changes)
+    same = ", ".join(sorted(set(g["choice"]) - changing))
+    text = (f"every choice ({varied})" if not changes else
+            "changes under " + "; ".join(changes) + (f"; same under {same}" if same else ""))
     return "; ".join([text, *notes])
 
 

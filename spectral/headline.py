@@ -124,7 +124,8 @@ def results_section(results, link_prefix: str = "") -> str:
              "(Σ_j \\|w_ij\\|, the authors' pruning code). pp = percentage points of test accuracy. *Same verdict under* "
              "names the choices varied (the protocol, on the protocols' shared cells; C5's reading of connectivity"
              + ("; each published specification run's choice, on the cells both runs test" if specs is not None
-                else "") + ") and, per dataset, any value that changes the verdict. C2's primary margin is "
+                else "") + ") and, per dataset, any value that changes the verdict (*changes under*), then the choices that "
+             "change nothing (*same under*). C2's primary margin is "
              f"{margin}, the equivalence margin the rule fixed before the confirmatory run; 0.5 and 2 pp are shown "
              "below.", "",
              "### The papers' claims", "",

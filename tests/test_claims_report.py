@@ -101,3 +101,19 @@ def test_a_permutation_disagreement_quotes_both_directions():
     cells.loc[i, "perm_disagrees"] = True
     line = next(x for x in claims_markdown(cells, verdicts).splitlines() if x.startswith(f"- {cells.loc[i, 'protocol']}"))
     assert "p_against t 0.032, permutation 0.066" in line and cells.loc[i, "statistic"] in line
+
+
+def test_a_choice_that_changes_nothing_is_named_beside_one_that_does():
+    """C1 changes under the protocol and not under the tuning: the column says both, so a reader sees the tuning was
+    varied; when the tuning changes it too, it moves into 'changes under'."""
+    from spectral.claims_report import choice_verdicts, same_verdict
+    grid = _verdicts([("paper", "C1", "all", "holds"), ("authors-2020", "C1", "all", "does not hold")])
+    spec = pd.DataFrame([{"claim": "C1", "dataset": "all", "choice": "tuning", "value": v, "reference": ref,
+                          "verdict": "does not hold", "cells_judged": "34 cells"}
+                         for v, ref in (("N2 = 100", True), ("per width", False))])
+    text = same_verdict(choice_verdicts(_verdicts([]), grid, "l1", spec), "C1")
+    assert text.startswith("changes under protocol = authors-2020 (") and text.endswith("; same under tuning")
+    spec.loc[1, "verdict"] = "holds"
+    text = same_verdict(choice_verdicts(_verdicts([]), grid, "l1", spec), "C1")
+    assert "tuning = per width (overall: holds, N2 = 100 on the same cells: does not hold)" in text
+    assert "same under" not in text
