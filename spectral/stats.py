@@ -118,9 +118,7 @@ def sign_flip_p(values, threshold: float, greater: bool = True, seed: int = 0) -
     observed = d.mean()
     if 2 ** n <= EXACT_LIMIT:
         signs = 1 - 2 * ((np.arange(2 ** n)[:, None] >> np.arange(n)) & 1)  # (2^n, n) every sign pattern
-        null = (signs * d).mean(axis=1)
-        hits = (null >= observed - 1e-12 * abs(observed)) if greater else (null <= observed + 1e-12 * abs(observed))
-        return float(hits.mean())
+        return float(_hits((signs * d).mean(axis=1), observed, greater).mean())
     signs = np.random.default_rng(seed).choice([-1.0, 1.0], size=(MC_RESAMPLES, n))
     return _mc_p((signs * d).mean(axis=1), observed, greater)
 
@@ -138,20 +136,22 @@ def permutation_p(a, b, threshold: float, greater: bool = True, seed: int = 0) -
     if math.comb(len(pooled), na) <= EXACT_LIMIT:
         idx = np.array(list(itertools.combinations(range(len(pooled)), na)))  # (C, na) every split
         sum_a = pooled[idx].sum(axis=1)
-        null = sum_a / na - (total - sum_a) / len(b)
-        tol = 1e-12 * max(1.0, abs(observed))
-        return float(((null >= observed - tol) if greater else (null <= observed + tol)).mean())
+        return float(_hits(sum_a / na - (total - sum_a) / len(b), observed, greater).mean())
     rng = np.random.default_rng(seed)
     perms = rng.permuted(np.tile(pooled, (MC_RESAMPLES, 1)), axis=1)
     return _mc_p(perms[:, :na].mean(axis=1) - perms[:, na:].mean(axis=1), observed, greater)
 
 
-def _mc_p(null, observed: float, greater: bool) -> float:
-    """Monte Carlo p value with the +1 correction; a draw equal to `observed` up to rounding counts as a hit, as in
-    the exact branches (steps of 0.1, as C5's safe fractions, tie often, and their means round differently)."""
+def _hits(null, observed: float, greater: bool):
+    """Rearrangements at least as extreme as `observed`; one equal to it up to rounding counts (values in steps of
+    0.1, as C5's safe fractions, tie often, and their means round differently in every rearrangement)."""
     tol = 1e-12 * max(1.0, abs(observed))
-    hits = (null >= observed - tol) if greater else (null <= observed + tol)
-    return float((hits.sum() + 1) / (len(null) + 1))
+    return (null >= observed - tol) if greater else (null <= observed + tol)
+
+
+def _mc_p(null, observed: float, greater: bool) -> float:
+    """Monte Carlo p value with the +1 correction (as scipy.stats.permutation_test)."""
+    return float((_hits(null, observed, greater).sum() + 1) / (len(null) + 1))
 
 
 def _se_df(sd_a: float, sd_b: float | None, n: int) -> tuple[float, float]:
