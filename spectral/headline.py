@@ -1,9 +1,11 @@
 """The top-level README's "Results" section, generated from a published run: the answer at a glance.
 
-`results_section` renders it from a published directory: what could be read of the papers and which protocol
-choices are ours; the papers' claims (their words, source, verdict per dataset, the choices a verdict depends on,
-a bottom line) and, apart, our readings, controls and secondary tests (claims_report.verdict_table); the
-specifications declared but not yet published; the run's commit and wall time; the two main figures and the links.
+`results_section` renders it from a published directory, the answer first: one row per paper claim with its bottom
+line (answer_table), and the specifications declared but not yet published, so a reader's first screen holds the
+verdicts and what may still change them. Then what could be read of the papers and which protocol choices are ours,
+how to read a verdict, the papers' claims in detail (their words, source, verdict per dataset, the choices a verdict
+depends on) and, apart, our readings, controls and secondary tests (claims_report.verdict_table); the run's commit
+and wall time; the two main figures and the links.
 `update_readme` replaces the text between README_START and README_END with it, so the README cannot drift from the
 reference.
 """
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .claims import CLAIM_TEXT, claim_base
 from .claims_report import DATASET_NAMES, OWN_PROTOCOL_CLAIMS, verdict_table
 from .compare import run_config
 from .publish import PublishError, short_commit, wall_time_text
@@ -89,8 +92,25 @@ def published_verdict_table(results: Path) -> tuple[pd.DataFrame, dict, pd.DataF
     return table, config, specs
 
 
+def answer_table(table: pd.DataFrame, cells: pd.DataFrame, protocol: str, datasets, margin: str) -> list[str]:
+    """The answer at a glance, as Markdown lines: one row per paper claim of `table` (verdict_table), the claim in short
+    (claims.CLAIM_TEXT, C2's margin named) and its bottom line (where its cells fail, whether a choice changes it)."""
+    lines = ["| claim | in short | verdict |", "|---|---|---|"]
+    for r in table[table["kind"] == "paper"].to_dict("records"):
+        short = CLAIM_TEXT[claim_base(r["claim"])].rstrip(".").replace("the margin", margin)
+        verdict = bottom_line(r, datasets, failing_cells(cells, r["claim"], protocol, datasets))
+        lines.append(f"| **{r['claim']}** | {_escape(short)} | {_escape(verdict)} |")
+    return lines
+
+
+def _escape(text) -> str:
+    """A Markdown table cell: a literal | would end it."""
+    return str(text).replace("|", "\\|")
+
+
 def results_section(results, link_prefix: str = "") -> str:
-    """The README's Results section from a published directory; links are `link_prefix` + path inside it."""
+    """The README's Results section from a published directory; links are `link_prefix` + path inside it. It opens
+    on the answer (answer_table, then the specifications not yet published); the detail follows."""
     results = Path(results)
     prov = json.loads((results / "provenance.json").read_text())
     table, config, specs = published_verdict_table(results)
@@ -103,49 +123,53 @@ def results_section(results, link_prefix: str = "") -> str:
     reanalysed = (f"; re-decided under the current rule at commit `{short_commit(again['commit'])}` "
                   f"({again['retrained_bit_identical']})") if again else ""
     margin = f"{100 * config['claims']['equivalence_margin']:g} pp"
+    on = " and ".join(DATASET_NAMES.get(d, d) for d in datasets)
     lines = [README_START.format(name=name), "",
-             "**What is tested.** The papers: NC21 = Giambagli et al., Nat. Commun. 12, 1330 (2021); PRE21 = its "
-             "follow-up with two eigenvalue sets per layer, Phys. Rev. E 104, 054312 (2021); SR22 = Buffoni et al., "
-             "spectral pruning, Sci. Rep. 12, 11201 (2022). Of them, only the abstracts, introductions and some "
-             "figure captions could be read ([docs/evidence.md](docs/evidence.md)), so none of their figure values is "
-             "compared: each claim is re-tested on our own runs, and how a claim maps onto an experiment is our "
-             "reading. The `paper` protocol's ReLU activation, Adam, batch 300 and 20 epochs are our choices "
-             "([docs/protocols.md](docs/protocols.md)); the authors' own code of 2020 is the `authors-2020` "
-             "protocol, PRE21's two eigenvalue sets per layer the `per-layer` one, and C5 runs under SR22's setup, "
-             "`pruning-2022`; C6 compares `per-layer` with `paper`.", "",
-             f"**How to read it.** A verdict is *holds*, *does not hold*, *holds in part* (some of the claim's cells "
-             "hold), *at the threshold*, *inconclusive*, or, for C5, *baseline no better than random* (its baseline "
-             "order does not beat random pruning, so it cannot carry the claim: rule 7 of "
-             "[docs/verdict-rule.md](docs/verdict-rule.md)); (h/n) counts the claim's *claim cells* (one test each: "
-             "a dataset, an experiment, a hidden width N2 and a statistic; [docs/method.md](docs/method.md)) that "
-             "hold after Holm's correction, of n. One cell that does not hold makes the claim *does not hold* on its "
-             "dataset, and one dataset overall (rule 4), so (15/17, 1 fail) is a failed claim, and a baseline no "
-             "better than random overrides the count (rule 7). C5's primary reading of connectivity is `l1` "
-             "(Σ_j \\|w_ij\\|, the authors' pruning code). pp = percentage points of test accuracy. *Same verdict under* "
-             "names the choices varied (the protocol, on the protocols' shared cells; C5's reading of connectivity"
-             + ("; each published specification run's choice, on the cells both runs test" if specs is not None
-                else "") + ") and, per dataset, any value that changes the verdict (*changes under*), then the choices that "
-             "change nothing (*same under*). C2's primary margin is "
-             f"{margin}, the equivalence margin the rule fixed before the confirmatory run; 0.5 and 2 pp are shown "
-             "below.", "",
-             "### The papers' claims", "",
-             "| claim | source | the claim | " + " | ".join(columns) + " | same verdict under | bottom line |",
-             "|---" * (len(columns) + 5) + "|"]
-    esc = lambda text: str(text).replace("|", "\\|")  # noqa: E731
+             f"**The answer**, from the reference run [`{link_prefix}`]({link_prefix}/README.md) on {on}: one line per "
+             "claim of the papers (NC21, PRE21 and SR22, named below). How to read a verdict, and the detail behind "
+             "each, follow the table.", "",
+             *answer_table(table, cells, config["run_protocols"][0], datasets, margin)]
+    pending = pending_specifications(results)
+    if pending:
+        lines += ["", "**Not yet varied.** Declared specification runs whose verdicts are not published yet, so no "
+                  "verdict here depends on them yet: " + "; ".join(f"{c} = {v} (`{f}`)" for c, v, f in pending) + "."]
+    lines += ["",
+              "**What is tested.** The papers: NC21 = Giambagli et al., Nat. Commun. 12, 1330 (2021); PRE21 = its "
+              "follow-up with two eigenvalue sets per layer, Phys. Rev. E 104, 054312 (2021); SR22 = Buffoni et al., "
+              "spectral pruning, Sci. Rep. 12, 11201 (2022). Of them, only the abstracts, introductions and some "
+              "figure captions could be read ([docs/evidence.md](docs/evidence.md)), so none of their figure values is "
+              "compared: each claim is re-tested on our own runs, and how a claim maps onto an experiment is our "
+              "reading. The `paper` protocol's ReLU activation, Adam, batch 300 and 20 epochs are our choices "
+              "([docs/protocols.md](docs/protocols.md)); the authors' own code of 2020 is the `authors-2020` "
+              "protocol, PRE21's two eigenvalue sets per layer the `per-layer` one, and C5 runs under SR22's setup, "
+              "`pruning-2022`; C6 compares `per-layer` with `paper`.", "",
+              f"**How to read it.** A verdict is *holds*, *does not hold*, *holds in part* (some of the claim's cells "
+              "hold), *at the threshold*, *inconclusive*, or, for C5, *baseline no better than random* (its baseline "
+              "order does not beat random pruning, so it cannot carry the claim: rule 7 of "
+              "[docs/verdict-rule.md](docs/verdict-rule.md)); (h/n) counts the claim's *claim cells* (one test each: "
+              "a dataset, an experiment, a hidden width N2 and a statistic; [docs/method.md](docs/method.md)) that "
+              "hold after Holm's correction, of n. One cell that does not hold makes the claim *does not hold* on its "
+              "dataset, and one dataset overall (rule 4), so (15/17, 1 fail) is a failed claim, and a baseline no "
+              "better than random overrides the count (rule 7). C5's primary reading of connectivity is `l1` "
+              "(Σ_j \\|w_ij\\|, the authors' pruning code). pp = percentage points of test accuracy. *Same verdict under* "
+              "names the choices varied (the protocol, on the protocols' shared cells; C5's reading of connectivity"
+              + ("; each published specification run's choice, on the cells both runs test" if specs is not None
+                 else "") + ") and, per dataset, any value that changes the verdict (*changes under*), then the choices "
+              "that change nothing (*same under*). C2's primary margin is "
+              f"{margin}, the equivalence margin the rule fixed before the confirmatory run; 0.5 and 2 pp are shown "
+              "below.", "",
+              "### The papers' claims in detail", "",
+              "| claim | source | the claim | " + " | ".join(columns) + " | same verdict under |",
+              "|---" * (len(columns) + 4) + "|"]
     for r in table[table["kind"] == "paper"].to_dict("records"):
-        lines.append(f"| **{r['claim']}** | {r['source']} | {esc(r['statement'])} | "
-                     + " | ".join(r[c] for c in columns) + f" | {esc(r['same verdict under'])} | "
-                     f"{bottom_line(r, datasets, failing_cells(cells, r['claim'], config['run_protocols'][0], datasets))} |")
+        lines.append(f"| {r['claim']} | {r['source']} | {_escape(r['statement'])} | "
+                     + " | ".join(r[c] for c in columns) + f" | {_escape(r['same verdict under'])} |")
     lines += ["", "### Our readings, controls and secondary tests", "",
               "| claim | what it tests | " + " | ".join(columns) + " | same verdict under |",
               "|---" * (len(columns) + 3) + "|"]
     for r in table[table["kind"] == "ours"].to_dict("records"):
-        lines.append(f"| {r['claim']} | {esc(r['statement'])} | " + " | ".join(r[c] for c in columns)
-                     + f" | {esc(r['same verdict under'])} |")
-    pending = pending_specifications(results)
-    if pending:
-        lines += ["", "**Not yet varied.** Declared specification runs whose verdicts are not published yet, so the "
-                  "column above cannot name them: " + "; ".join(f"{c} = {v} (`{f}`)" for c, v, f in pending) + "."]
+        lines.append(f"| {r['claim']} | {_escape(r['statement'])} | " + " | ".join(r[c] for c in columns)
+                     + f" | {_escape(r['same verdict under'])} |")
     lines += ["", f"The reference run `{link_prefix}` (config `{name}`, commit `{short_commit(prov['git_commit'])}`, "
               f"{', '.join(prov['devices'])}; {wall}){reanalysed}.", ""]
     for fig, caption in MAIN_FIGURES.items():

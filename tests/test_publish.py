@@ -1,6 +1,7 @@
 """Tests for spectral.publish and `python -m spectral publish`: the reference, its README and the README section."""
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -117,20 +118,26 @@ def test_results_section_follows_the_verdicts(tmp_path):
     results = tmp_path / "results" / "demo"
     publish(make_output(tmp_path / "out"), results)
     text = results_section(results, "results/demo")
-    row = next(line for line in text.splitlines() if line.startswith("| **C1**"))
+    answer = next(line for line in text.splitlines() if line.startswith("| **C1**"))
+    assert answer == ("| **C1** | Training eigenvalues only beats direct training of as many randomly chosen weights | "
+                      "holds on MNIST, holds in part on Fashion-MNIST |")  # the bottom line, from the verdicts
+    row = next(line for line in text.splitlines() if line.startswith("| C1 |"))
     assert row.split(" | ")[1] == "NC21 abstract" and "identical number of free parameters" in row
     assert row.split(" | ")[3:6] == ["holds (2/2)", "holds in part (1/2, 1 at threshold)",
                                      "holds in part (3/4, 1 at threshold)"]
-    assert row.endswith("| holds on MNIST, holds in part on Fashion-MNIST |")  # the bottom line, from the verdicts
-    assert "| **C5** " in text  # C5 under its own protocol; the other protocols' C1 rows are not shown
+    assert "| **C5** " in text and "| C5 |" in text  # C5 under its own protocol; other protocols' C1 rows are not shown
     assert sum(line.startswith("| **C1**") for line in text.splitlines()) == 1
-    assert text.index("### The papers' claims") < text.index("### Our readings")
+    assert sum(line.startswith("| C1 |") for line in text.splitlines()) == 1
+    assert text.index("| **C1**") < text.index("**What is tested.**") < text.index("### The papers' claims in detail") \
+        < text.index("### Our readings")  # the answer first, then how to read it, then the detail
     assert "![fig2: linear networks](results/demo/figures/fig2_linear.png)" in text
     verdicts = pd.read_csv(results / "claim_verdicts.csv")
     verdicts.loc[verdicts["dataset"] == "mnist", "verdict"] = "does not hold"
     verdicts.to_csv(results / "claim_verdicts.csv", index=False)
-    row = next(line for line in results_section(results, "results/demo").splitlines() if line.startswith("| **C1**"))
-    assert "| does not hold (2/2) |" in row and row.endswith("| does not hold on MNIST, holds in part on Fashion-MNIST |")
+    text = results_section(results, "results/demo")
+    assert "| does not hold (2/2) |" in next(line for line in text.splitlines() if line.startswith("| C1 |"))
+    assert next(line for line in text.splitlines() if line.startswith("| **C1**")).endswith(
+        "| does not hold on MNIST, holds in part on Fashion-MNIST |")
     assert "re-decided" not in results_section(results, "results/demo")
     prov = json.loads((results / "provenance.json").read_text())
     prov["reanalysis"] = {"commit": "4ed1120abc", "retrained_bit_identical": "3 of 3 retrained runs equal", "runs_added": 2}
@@ -177,6 +184,21 @@ def test_the_readme_shows_the_committed_reference():
         pytest.skip(f"results/{name} is not published yet")
     section = text[text.index(start):text.index(README_END) + len(README_END)]
     assert section == results_section(results, f"results/{name}")
+
+
+def test_the_readme_opens_on_its_answer():
+    """README.md's first lines hold the answer: the title, one intro paragraph and one sentence lead to the answer
+    table, whose rows are every paper claim with its verdict, before any reading guide or detail (a reader's first
+    screen: at 1366 x 768 the whole answer table fits, docs/tests.md). Fails when prose is put before the answer."""
+    text = (ROOT / "README.md").read_text()
+    first_row = next((i for i, line in enumerate(text.splitlines()) if line.startswith("| **C1** |")), None)
+    assert first_row is not None, "README.md has no answer table (a row starting '| **C1** |')"
+    before = "\n".join(text.splitlines()[:first_row])
+    prose = re.sub(r"<!--.*?-->|\[([^]]*)\]\([^)]*\)", r"\1", before, flags=re.S)  # what a reader sees of it
+    assert len(prose) < 1100, f"{len(prose)} characters of text before the answer table: the answer must come first"
+    assert "**What is tested.**" not in before and "### " not in before
+    rows = [line for line in text.splitlines()[first_row:] if line.startswith("| **")]
+    assert {"C1", "C2@1pp", "C3", "C5"} <= {line.split("**")[1] for line in rows}
 
 
 def test_publish_leaves_no_partial_directory(tmp_path, monkeypatch):

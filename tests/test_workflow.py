@@ -192,8 +192,9 @@ def test_publishing_the_smoke_run(smoke, tmp_path):
     assert len(pd.read_csv(results / "tables" / "job_times.csv")) == len(  # every training job, the grid's too
         runs.drop_duplicates(["protocol", "dataset", "experiment", "scheme", "n2"]))
     section = results_section(results, "results/smoke")
-    rows = section.count("\n| **C") + section.count("\n| C")  # the papers' claims (bold), then our readings
+    rows = section.count("\n| C")  # the detail: the papers' claims, then our readings (the answer's rows are bold)
     assert rows == len(pd.read_csv(output / "claim_verdicts.csv")["claim"].unique())
+    assert 0 < section.count("\n| **C") < rows  # the answer table: the papers' claims alone
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Chromium (Debian: apt-get install chromium)")
