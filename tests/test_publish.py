@@ -259,7 +259,10 @@ def test_a_declared_specification_is_pending_until_its_verdicts_are_published(tm
     (tmp_path / "config" / "o.yaml").write_text(yaml.safe_dump({"name": "o", "specification": {
         **spec, "primary": "results/pilot"}}))
     (tmp_path / "config" / "plain.yaml").write_text(yaml.safe_dump({"name": "quick"}))
-    assert pending_specifications(tmp_path / "results" / "paper") == [("eigvec init", "glorot", "config/g.yaml")]
+    assert pending_specifications(tmp_path / "results" / "paper") == [("eigvec init", "glorot", "config/g.yaml", "")]
+    spec["question"] = "do the verdicts change?"
+    (tmp_path / "config" / "g.yaml").write_text(yaml.safe_dump({"name": "g", "specification": spec}))
+    assert pending_specifications(tmp_path / "results" / "paper")[0][3] == "do the verdicts change?"
     (tmp_path / "results" / "g").mkdir()
     (tmp_path / "results" / "g" / "specification_verdicts.csv").write_text("choice\n")
     assert pending_specifications(tmp_path / "results" / "paper") == []
@@ -286,6 +289,25 @@ def test_a_specification_run_publishes_its_join_and_says_what_it_is(tmp_path):
     assert "`config/design-per-width.yaml`" in readme and "claims.md` (claim level" not in readme
     (out / "specification_cells.csv").unlink()
     assert "specification_cells.csv" not in {p.name for p in publish(out, results)}
+
+
+@pytest.mark.parametrize("words, same, expected", [
+    (("holds", "holds"), "every choice (protocol)", "holds on both datasets, under every choice varied"),
+    (("does not hold", "does not hold"), "every choice (protocol)",
+     "does not hold on either dataset, under every choice varied"),
+    (("holds", "does not hold"), "–", "holds on MNIST, does not hold on Fashion-MNIST"),
+    (("holds", "holds"), "changes under protocol = authors-2020 (MNIST: holds in part, paper on the same cells: holds)",
+     "holds on both datasets; depends on the protocol (on the cells the protocols share)"),
+    (("holds", "holds"), "changes under connectivity = abs-sum (MNIST: baseline no better than random, l1 on the same "
+     "cells: holds); tuning = per width (MNIST: does not hold, N2 = 100 on the same cells: holds)",
+     "holds on both datasets; depends on the connectivity and the tuning"),
+])
+def test_the_bottom_line_reads_the_verdicts_and_the_choices(words, same, expected):
+    """Both datasets' verdict once ('does not hold on either dataset', never the ambiguous 'on both'), per dataset
+    when they differ, and the choices that change it (the protocol's on the cells the protocols share)."""
+    from spectral.headline import bottom_line
+    row = {"MNIST": f"{words[0]} (2/2)", "Fashion-MNIST": f"{words[1]} (2/2)", "same verdict under": same}
+    assert bottom_line(row, ["mnist", "fashion-mnist"]) == expected
 
 
 def test_the_bottom_line_names_where_a_claims_cells_fail():
