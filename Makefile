@@ -16,6 +16,7 @@ CONFIG_NAME = $(shell sed -n 's/^name: *\([a-z0-9-]*\).*/\1/p' $(CONFIG) | tail 
 NAME = $(CONFIG_NAME)$(if $(PRECISION),-$(PRECISION))
 OVERRIDES := $(if $(PRECISION),--config precision=$(PRECISION) name=$(NAME))
 SPECIFICATION = $(shell grep -l '^specification:' $(CONFIG) 2>/dev/null)
+PRIMARY = $(shell sed -n 's/^  primary: *\([^ #]*\).*/\1/p' $(CONFIG) | tail -1)
 DATA := resources/data
 MAKEDIR := $(dir $(abspath $(firstword $(MAKEFILE_LIST))))
 DATA_STAMPS := $(DATA)/mnist/.verified $(DATA)/fashion-mnist/.verified
@@ -88,13 +89,16 @@ compare: setup
 # reference keeps tables, claims and provenance only (what `make test` compares). The report's landing table is built
 # first, from the run's claims as they are (mtime only: a run trained from a pinned checkout keeps its tables). A
 # specification run (its config has `specification:`) is first joined to its primary (`python -m spectral
-# specification`) and publishes its runs and that join; it has no claims or report of its own.
+# specification`) and publishes its runs and that join; it has no claims or report of its own: its primary's choice
+# views (claims.md, the specification curve, the report; README.md's Results for results/paper) are rebuilt from the
+# primary's published tables with it (tools/join_specifications.py).
 publish: setup
 ifeq ($(NAME),smoke)
 	$(BIN)/python -m spectral publish --tables-only output/$(NAME) results/$(NAME)
 else ifneq ($(SPECIFICATION),)
 	$(BIN)/python -m spectral specification output/$(NAME)
 	$(BIN)/python -m spectral publish output/$(NAME) results/$(NAME)
+	$(BIN)/python tools/join_specifications.py $(PRIMARY) $(if $(filter results/paper,$(PRIMARY)),--readme README.md)
 else
 	$(BIN)/snakemake --cores 1 --configfile $(CONFIG) --rerun-triggers mtime -- output/$(NAME)/report/verdicts.csv
 	$(BIN)/snakemake --cores 1 --configfile $(CONFIG) --report output/$(NAME)/report.html
