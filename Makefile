@@ -113,7 +113,7 @@ tune-width:
 	$(MAKE) reproduce TARGET=tune_width
 
 # Does the published report open on its answer? Headless Chromium (Debian's, installed with apt where make runs as
-# root) renders results/<name>/report.html and measures that its title and the verdict table's first row are on the
+# root) renders results/<name>/report.html and measures that its title and the whole answer table are on the
 # first screen at 1366x768 and 1920x1080; the screenshot of the first goes to output/<name>/report.png.
 report-check: setup
 	@command -v chromium >/dev/null || { [[ $$(id -u) == 0 ]] && apt-get install -y -qq chromium >/dev/null; }

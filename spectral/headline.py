@@ -95,15 +95,25 @@ def published_verdict_table(results: Path) -> tuple[pd.DataFrame, dict, pd.DataF
     return table, config, specs
 
 
-def answer_table(table: pd.DataFrame, cells: pd.DataFrame, protocol: str, datasets, margin: str) -> list[str]:
-    """The answer at a glance, as Markdown lines: one row per paper claim of `table` (verdict_table), the claim in short
-    (claims.CLAIM_TEXT, C2's margin named) and its bottom line (where its cells fail, whether a choice changes it)."""
-    lines = ["| claim | in short | verdict |", "|---|---|---|"]
-    for r in table[table["kind"] == "paper"].to_dict("records"):
-        short = CLAIM_TEXT[claim_base(r["claim"])].rstrip(".").replace("the margin", margin)
-        verdict = bottom_line(r, datasets, failing_cells(cells, r["claim"], protocol, datasets))
-        lines.append(f"| **{r['claim']}** | {_escape(short)} | {_escape(verdict)} |")
-    return lines
+ANSWER_COLUMNS = ["claim", "in short", "verdict"]
+
+
+def answer_rows(table: pd.DataFrame, cells: pd.DataFrame, protocol: str, datasets,
+                equivalence_margin: float) -> pd.DataFrame:
+    """The answer at a glance, for the README and the report's landing page: one row per paper claim of `table`
+    (verdict_table), the claim in short (claims.CLAIM_TEXT, C2's margin named) and its verdict in one line
+    (bottom_line: the verdict per dataset, where its cells fail, whether a choice changes it)."""
+    margin = f"{100 * equivalence_margin:g} pp"
+    rows = [{"claim": r["claim"], "in short": CLAIM_TEXT[claim_base(r["claim"])].rstrip(".").replace("the margin", margin),
+             "verdict": bottom_line(r, datasets, failing_cells(cells, r["claim"], protocol, datasets))}
+            for r in table[table["kind"] == "paper"].to_dict("records")]
+    return pd.DataFrame(rows, columns=ANSWER_COLUMNS)
+
+
+def answer_table(answer: pd.DataFrame) -> list[str]:
+    """answer_rows as Markdown lines, the claim in bold."""
+    return ["| " + " | ".join(ANSWER_COLUMNS) + " |", "|---|---|---|"] + [
+        f"| **{r['claim']}** | {_escape(r['in short'])} | {_escape(r['verdict'])} |" for r in answer.to_dict("records")]
 
 
 def _escape(text) -> str:
@@ -131,7 +141,8 @@ def results_section(results, link_prefix: str = "") -> str:
              f"**The answer**, from the reference run [`{link_prefix}`]({link_prefix}/README.md) on {on}: one line per "
              "claim of NC21 (the paper) and of its follow-ups PRE21 and SR22 (references below). How to read a "
              "verdict, and the detail behind each, follow the table.", "",
-             *answer_table(table, cells, config["run_protocols"][0], datasets, margin), "",
+             *answer_table(answer_rows(table, cells, config["run_protocols"][0], datasets,
+                                       config["claims"]["equivalence_margin"])), "",
              "Terms (the schemes *spectral-eigvals*, *spectral-full*, *direct-full*, *direct-restricted*; *telescopic* "
              "and *nonlinear* networks; N2; pp) are defined once, in the glossary of "
              f"[docs/method.md](docs/method.md#{GLOSSARY_ANCHOR})."]

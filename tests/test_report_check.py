@@ -24,8 +24,9 @@ def check(path: Path) -> subprocess.CompletedProcess:
                           text=True, timeout=600)
 
 
-def test_the_published_report_opens_on_its_title_and_first_row():
-    """At 1366x768 and 1920x1080 the landing text's first element and the verdict table's first row are on screen."""
+def test_the_published_report_opens_on_its_title_and_whole_answer():
+    """At 1366x768 and 1920x1080 the landing text's first element and the answer table's first and last rows are on
+    screen."""
     assert any(style in REPORT.read_text(encoding="utf-8") for style in STYLES)
     done = check(REPORT)
     assert done.returncode == 0, done.stderr
@@ -40,3 +41,15 @@ def test_snakemake_s_centred_landing_page_fails_the_check(tmp_path):
     plain.write_text(text, encoding="utf-8")
     done = check(plain)
     assert done.returncode == 1 and "is not on the first screen" in done.stderr, done.stderr
+
+
+def test_an_answer_table_that_runs_below_the_first_screen_fails_the_check(tmp_path):
+    """The same report with the answer table set in large type: its first row is on screen, its last is not, and the
+    check names the last row (the whole answer must be on the first screen, not only its start)."""
+    tall = tmp_path / "report.html"
+    text = REPORT.read_text(encoding="utf-8")
+    assert "font-size:11px;line-height:1.3" in text
+    tall.write_text(text.replace("font-size:11px;line-height:1.3", "font-size:22px;line-height:2.2"), encoding="utf-8")
+    done = check(tall)
+    assert done.returncode == 1 and "the verdict table's last row is not on the first screen" in done.stderr, \
+        done.stderr

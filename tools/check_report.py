@@ -4,8 +4,9 @@
 
 Exit 0 when, in the rendered landing page (the DOM after the report's scripts ran), the verdict table is there (a
 table of class `verdicts` whose header names the claims column and whose rows carry claim names and verdicts) and,
-at every window size of SIZES, the landing text's first element (its title) and the table's first row lie inside the window without scrolling
-(their bounding boxes, measured by a script injected into a copy of the page); exit 1 with one line saying what is
+at every window size of SIZES, the landing text's first element (its title) and the table's first and last rows
+(the whole answer) lie inside the window without scrolling (their bounding boxes, measured by a script injected
+into a copy of the page); exit 1 with one line saying what is
 wrong; exit 2 when Chromium or the file is missing. With --screenshot it also writes the first screen at the first
 size as PNG and checks that the image is not blank.
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--hide-scrollbars", "--virtual-time-budget=10000"]
+ROW_NAMES = {"title": "title", "row": "verdict table's first row", "last": "verdict table's last row"}
 VERDICTS = ("holds", "does not hold", "holds in part", "at the threshold", "inconclusive")
 SIZES = ((1366, 768), (1920, 1080))  # a common laptop screen and a desktop one
 # Injected into a copy of the page: once the verdict table is rendered, the title's and the first row's boxes.
@@ -31,10 +33,12 @@ MEASURE = """<script>(function poll(tries) {
   if (!table && tries > 0) { setTimeout(() => poll(tries - 1), 100); return; }
   const title = document.querySelector(".document > :first-child");  // the landing text's first element
   const row = table && table.querySelector("tbody tr");
+  const rows = table ? table.querySelectorAll("tbody tr") : [];
   const box = e => { if (!e) return null; const r = e.getBoundingClientRect(); return [r.top, r.bottom]; };
   const out = document.createElement("pre");
   out.id = "geometry";
-  out.textContent = JSON.stringify({height: window.innerHeight, title: box(title), row: box(row)});
+  out.textContent = JSON.stringify({height: window.innerHeight, title: box(title), row: box(row),
+                                    last: box(rows[rows.length - 1])});
   document.body.appendChild(out);
 })(100);</script>"""
 
@@ -63,14 +67,15 @@ def landing_table(dom: str) -> str | None:
 
 
 def off_screen(geometry: dict) -> str | None:
-    """What of the title and the first row lies outside the window (`geometry` as MEASURE writes it), or None."""
-    for name in ("title", "row"):
+    """What of the title and the table's first and last rows lies outside the window (`geometry` as MEASURE writes
+    it), or None."""
+    for name in ("title", "row", "last"):
         box = geometry.get(name)
         if box is None:
-            return f"no {name} on the landing page"
+            return f"no {ROW_NAMES[name]} on the landing page"
         top, bottom = box
         if top < 0 or bottom > geometry["height"]:
-            return (f"the {name} is not on the first screen (top {top:.0f} px, bottom {bottom:.0f} px, window "
+            return (f"the {ROW_NAMES[name]} is not on the first screen (top {top:.0f} px, bottom {bottom:.0f} px, window "
                     f"{geometry['height']} px high)")
     return None
 
@@ -128,7 +133,7 @@ def main(argv=None) -> int:
         print(f"{args.report}: {problem}", file=sys.stderr)
         return 1
     sizes = " and ".join(f"{w}x{h}" for w, h in SIZES)
-    print(f"{args.report}: the landing page opens on its title and verdict table at {sizes}")
+    print(f"{args.report}: the landing page opens on its title and whole verdict table at {sizes}")
     return 0
 
 

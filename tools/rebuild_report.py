@@ -23,13 +23,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from spectral.claims_report import landing_tables  # noqa: E402
+from spectral.claims_report import LANDING_FILES, landing_tables  # noqa: E402
 from spectral.cli import write_atomic  # noqa: E402
-from spectral.headline import published_verdict_table  # noqa: E402
+from spectral.headline import answer_rows, published_verdict_table  # noqa: E402
 from spectral.provenance import code_commit  # noqa: E402
 
 STAGED = ("claims.csv", "claim_verdicts.csv", "claims.md", "tables", "figures", "tune")
@@ -49,8 +50,10 @@ def rebuild(results: Path, snakemake: str) -> Path:
                 (out / item).symlink_to((results / item).resolve())
         (stage / "config").symlink_to(ROOT / "config")  # the seed plan the config names (config/design.yaml)
         (stage / "config.yaml").write_text(yaml.safe_dump(config))
-        for part, file in zip(landing_tables(table).values(), ("verdicts.csv", "readings.csv")):
-            part.to_csv(out / "report" / file, index=False)
+        answer = answer_rows(table, pd.read_csv(results / "claims.csv"), config["run_protocols"][0],
+                             config["datasets"], config["claims"]["equivalence_margin"])
+        for kind, part in landing_tables(table, answer).items():
+            part.to_csv(out / "report" / LANDING_FILES[kind], index=False)
         done = subprocess.run([snakemake, "--snakefile", str(ROOT / "Snakefile"), "--directory", str(stage),
                                "--configfile", str(stage / "config.yaml"), "--cores", "1",
                                "--report", str(stage / "report.html")], capture_output=True, text=True)

@@ -1,19 +1,25 @@
-"""The report's landing tables (read by workflow/report/workflow.rst, so in reStructuredText): the papers' claims,
-then our readings, each with its verdict per dataset and the choices under which it stays the same."""
+"""The report's landing tables (read by workflow/report/workflow.rst, so in reStructuredText): the answer (the papers'
+claims in one line each), the papers' claims in detail, then our readings, each with its verdict per dataset and the
+choices under which it stays the same."""
 import os
 import sys
 
 import pandas as pd
 
 from spectral.claims_report import landing_tables, verdict_table
+from spectral.headline import answer_rows
 
 sys.stderr = open(snakemake.log[0], "w")
 grid = pd.read_csv(snakemake.input.grid[0]) if snakemake.input.grid else None
-table = verdict_table(pd.read_csv(snakemake.input.verdicts), pd.read_csv(snakemake.input.claims),
+cells = pd.read_csv(snakemake.input.claims)
+table = verdict_table(pd.read_csv(snakemake.input.verdicts), cells,
                       snakemake.params.protocol, snakemake.params.datasets,
                       equivalence_margin=snakemake.params.equivalence_margin,
                       connectivity=snakemake.params.connectivity, grid_verdicts=grid)
-for part, path in zip(landing_tables(table).values(), snakemake.output):
+answer = answer_rows(table, cells, snakemake.params.protocol, snakemake.params.datasets,
+                     snakemake.params.equivalence_margin)
+for kind, part in landing_tables(table, answer).items():
+    path = getattr(snakemake.output, kind)
     tmp = path + ".tmp"
     part.to_csv(tmp, index=False)
     os.replace(tmp, path)
