@@ -44,23 +44,69 @@ def failing_cells(cells: pd.DataFrame, claim: str, protocol: str, datasets) -> s
     return "; ".join(parts)
 
 
+def _counts(text: str) -> tuple[int, int]:
+    """(failing cells, claim cells) of a verdict_text: 'does not hold (15/17, 1 at threshold, 1 fail)' -> (1, 17)."""
+    n = re.search(r"\(\d+/(\d+)", text)
+    fail = re.search(r"(\d+) fail\)", text)
+    return (int(fail.group(1)) if fail else 0), (int(n.group(1)) if n else 0)
+
+
+CHANGE = re.compile(r"(?:^|; )(?P<choice>[a-z][\w -]*?) = (?P<value>[^();]+?) \((?P<body>[^()]*)\)")
+
+
+def choice_changes(same: str) -> str:
+    """same_verdict's 'changes under …' in words, each value with the verdict it gives and the reference's on the same
+    cells: 'depends on the protocol (on the cells the protocols share): authors-2020 gives holds in part on
+    Fashion-MNIST (paper: holds)'; '' when no choice changes the verdict."""
+    if not same.startswith("changes under "):
+        return ""
+    where: dict[tuple, list[str]] = {}  # (choice, value, verdict, reference value, its verdict) -> datasets
+    for m in CHANGE.finditer(same[len("changes under "):]):
+        for part in m["body"].split("; "):
+            dataset, rest = part.split(": ", 1)
+            verdict, reference = rest.split(", ", 1)
+            where.setdefault((m["choice"], m["value"], verdict, *reference.split(" on the same cells: ")),
+                             []).append(dataset)
+    by_choice: dict[str, list[str]] = {}
+    for (choice, value, verdict, ref_value, ref_verdict), names in where.items():
+        on = "both datasets" if len(names) == 2 else ", ".join(names)
+        by_choice.setdefault(choice, []).append(f"{value} gives {verdict} on {on} ({ref_value}: {ref_verdict})")
+    scope = {"protocol": " (on the cells the protocols share)"}  # the grid runs fewer widths than the main run
+    return "; ".join(f"depends on the {choice}{scope.get(choice, '')}: " + "; ".join(parts)
+                     for choice, parts in sorted(by_choice.items()))
+
+
 def bottom_line(row: dict, datasets, failing: str = "") -> str:
-    """One line per claim from its verdicts: the verdict word per dataset, where its cells fail (`failing`), and
-    whether any choice changes it."""
-    words = [row[DATASET_NAMES.get(d, d)].split(" (")[0] for d in datasets]
+    """One line per claim from its verdicts: the verdict word per dataset; where it does not hold, how many of its
+    claim cells fail and where (`failing`); then each choice that changes it, with the verdict each value gives, or
+    that none does."""
+    texts = [row[DATASET_NAMES.get(d, d)] for d in datasets]
+    words = [t.split(" (")[0] for t in texts]
     both = "either dataset" if words[0] == "does not hold" else "both datasets"  # not "does not hold on both"
     line = (f"{words[0]} on {both}" if len(set(words)) == 1 and len(words) == 2 else
             ", ".join(f"{w} on {DATASET_NAMES.get(d, d)}" for w, d in zip(words, datasets)))
-    if failing:
-        line += f", failing at {failing}"
+    fails = [(_counts(t), DATASET_NAMES.get(d, d)) for t, d in zip(texts, datasets) if _counts(t)[0]]
+    if fails:
+        def cells(k, n):
+            return f"{k} of {n} claim cells fail{'s' * (k == 1)}"
+        if len(fails) == 1:
+            counts, where = cells(*fails[0][0]), fails[0][1]
+        elif len(fails) == 2 and fails[0][0] == fails[1][0]:
+            counts, where = cells(*fails[0][0]) + " on each", "both datasets"
+        else:
+            counts, where = ", ".join(f"{cells(k, n)} on {name}" for (k, n), name in fails), None
+        parts = failing.split("; ") if failing else []
+        if where and all(part.endswith(f" on {where}") for part in parts):  # the verdict names the datasets
+            parts = [part[:-len(f" on {where}")] for part in parts]
+        line += f" ({counts}" + (f": {'; '.join(parts)}" if parts else "") + ")"
     same = row["same verdict under"]
     if same.startswith("every choice"):
-        return line + ", under every choice varied"
-    if same.startswith("changes under"):
-        choices = sorted(set(re.findall(r"(?:^|; )([a-z][\w -]*?) = ", same[len("changes under "):])))
-        shared = {"protocol": "protocol (on the cells the protocols share)"}  # the grid runs fewer widths
-        return line + "; depends on the " + " and the ".join(shared.get(c, c) for c in choices)
-    return line
+        return line + "; the same under every choice varied"
+    changes = choice_changes(same)
+    unchanged = re.search(r"; same under ([^;]+)", same)  # choices varied that change nothing
+    if unchanged:
+        changes += "; the same under the " + " and the ".join(unchanged.group(1).split(", "))
+    return f"{line}; {changes}" if changes else line
 
 
 def pending_specifications(results: Path) -> list[tuple[str, str, str, str]]:
@@ -138,19 +184,22 @@ def results_section(results, link_prefix: str = "") -> str:
     margin = f"{100 * config['claims']['equivalence_margin']:g} pp"
     on = " and ".join(DATASET_NAMES.get(d, d) for d in datasets)
     lines = [README_START.format(name=name), "",
-             f"**The answer**, from the reference run [`{link_prefix}`]({link_prefix}/README.md) on {on}: one line per "
-             "claim of NC21 (the paper) and of its follow-ups PRE21 and SR22 (references below). How to read a "
-             "verdict, and the detail behind each, follow the table.", "",
+             f"**The answer** (the reference run [`{link_prefix}`]({link_prefix}/README.md), {on}): the claims of "
+             "NC21 (the paper) and its follow-ups PRE21 and SR22, one line each; C4 and our other readings are "
+             "further down.", "",
              *answer_table(answer_rows(table, cells, config["run_protocols"][0], datasets,
-                                       config["claims"]["equivalence_margin"])), "",
-             "Terms (the schemes *spectral-eigvals*, *spectral-full*, *direct-full*, *direct-restricted*; *telescopic* "
-             "and *nonlinear* networks; N2; pp) are defined once, in the glossary of "
-             f"[docs/method.md](docs/method.md#{GLOSSARY_ANCHOR})."]
+                                       config["claims"]["equivalence_margin"]))]
     pending = pending_specifications(results)
     if pending:
-        lines += ["", "**Not yet varied.** Declared specification runs, training or queued, whose verdicts are not "
-                  "published yet, so no verdict above depends on them yet:", "",
+        lines += ["", "**Provisional.** Declared runs that vary a choice are training or queued, and none is published "
+                  "yet; each may change the verdicts above:", "",
                   *(f"- {c} = {v} (`{f}`): {q}" if q else f"- {c} = {v} (`{f}`)" for c, v, f, q in pending)]
+    lines += ["", "*Baseline no better than random*: the direct network's pruning order was not shown to beat random "
+              "pruning of the same network, so it cannot serve as C5's baseline there and C5 is not judged on that "
+              "dataset. A *claim cell* is one test (a dataset, an experiment, a hidden width N2 and a statistic; "
+              "[docs/method.md](docs/method.md)); one failing cell fails the claim. Other terms (the schemes *spectral-eigvals*, *spectral-full*, *direct-full*, "
+              "*direct-restricted*; *telescopic* and *nonlinear* networks; N2; pp) are defined once, in the glossary "
+              f"of [docs/method.md](docs/method.md#{GLOSSARY_ANCHOR})."]
     lines += ["",
               "**What is tested.** The papers: NC21 = Giambagli et al., Nat. Commun. 12, 1330 (2021); PRE21 = its "
               "follow-up with two eigenvalue sets per layer, Phys. Rev. E 104, 054312 (2021); SR22 = Buffoni et al., "
@@ -163,12 +212,10 @@ def results_section(results, link_prefix: str = "") -> str:
               "`pruning-2022` (the receiving nodes' eigenvalues only, W = −λ ⊙ φ, with `paper`'s training "
               "settings); C6 compares `per-layer` with `paper`.", "",
               f"**How to read it.** A verdict is *holds*, *does not hold*, *holds in part* (some of the claim's cells "
-              "hold), *at the threshold*, *inconclusive*, or, for C5, *baseline no better than random* (its baseline "
-              "order is not shown to beat random pruning of the same networks on that dataset: the guard C5-guard "
-              "does not hold there, whether it fails or is undecided, so the order cannot carry the claim: rule 7 of "
-              "[docs/verdict-rule.md](docs/verdict-rule.md)); (h/n) counts the claim's *claim cells* (one test each: "
-              "a dataset, an experiment, a hidden width N2 and a statistic; [docs/method.md](docs/method.md)) that "
-              "hold after Holm's correction, of n. One cell that does not hold makes the claim *does not hold* on its "
+              "hold), *at the threshold*, *inconclusive*, or, for C5, *baseline no better than random* (above: the guard "
+              "C5-guard does not hold on that dataset, whether it fails or is undecided; rule 7 of "
+              "[docs/verdict-rule.md](docs/verdict-rule.md)); (h/n) counts the claim cells that hold after Holm's "
+              "correction, of n. One cell that does not hold makes the claim *does not hold* on its "
               "dataset, and one such dataset makes it *does not hold* overall (rule 4), so (15/17, 1 fail) is a "
               "failed claim; a baseline no better than random overrides the count (rule 7). C5's primary reading of connectivity is `l1` "
               "(Σ_j \\|w_ij\\|, the authors' pruning code). pp = percentage points of test accuracy. *Same verdict under* "
