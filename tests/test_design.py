@@ -167,7 +167,7 @@ def test_changed_cells_are_the_cells_whose_settings_differ_with_c4s_paired_serie
 
 
 def test_training_cells_are_a_specifications_plan_exactly_and_refuse_a_plan_that_misses_one(tmp_path):
-    """The workflow and tools/widest_first read one function: a specification trains exactly its plan's main cells
+    """The workflow reads one function: a specification trains exactly its plan's main cells
     (no C5 network, no sensitivity cell), with the plan's seed values; the primary config trains every cell, and a
     plan with one cell removed is refused in one line naming a missing cell."""
     from pathlib import Path

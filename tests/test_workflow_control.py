@@ -131,3 +131,21 @@ def test_a_seed_plan_missing_a_cell_stops_before_any_job(tmp_path):
                           cwd=work, capture_output=True, text=True)
     output = done.stdout + done.stderr
     assert done.returncode != 0 and "has no seeds for 1 training cells" in output, output[-2000:]
+
+
+def test_training_jobs_start_widest_first(tmp_path):
+    """Every training job's Snakemake priority is its cell's N2 (none for the perceptron, N2 = 0), so the scheduler
+    starts the widest ready cell first: where the training time is and where the verdicts fail."""
+    work = copy_workflow(tmp_path)
+    done = subprocess.run([SNAKEMAKE, "-n", "--cores", "1", "--configfile", "config/smoke.yaml"], cwd=work,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-2000:]
+    jobs = re.findall(r"rule (train_cell\S*):\n(.*?)(?=\n\S|\Z)", done.stdout, re.S)
+    assert jobs
+    widths = set()
+    for _, body in jobs:
+        n2 = int(re.search(r"wildcards: cell=\S+/n(\d+)", body).group(1))
+        priority = re.search(r"priority: (\d+)", body)
+        assert (int(priority.group(1)) if priority else 0) == n2, body
+        widths.add(n2)
+    assert len(widths - {0}) >= 2  # at least two widths to order

@@ -141,6 +141,12 @@ def get_train_runtime(wildcards):
     return 5 + int(len(get_seeds(parse_cell(wildcards.cell))) * get_train_cost(wildcards) / 5e9 / 60)
 
 
+def get_train_priority(wildcards):
+    """The cell's N2: Snakemake starts the widest ready cell first, where the training time is and where verdicts fail,
+    and, as the widest jobs are the longest, no core idles at the end while one long job runs alone."""
+    return parse_cell(wildcards.cell)[4]
+
+
 def get_train_mem(wildcards):
     """MB: the data on the device, S copies of the model with Adam state, activations of S batches."""
     sizes = get_train_config(wildcards).sizes

@@ -26,6 +26,7 @@ for _seeds, _cells in SEED_GROUPS.items():
         benchmark:
             f"{OUT}/benchmarks/jobs/{{cell}}.tsv"
         threads: config["threads"]
+        priority: get_train_priority  # widest first
         resources:
             mem_mb=get_train_mem,
             runtime=get_train_runtime,
