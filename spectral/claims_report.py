@@ -263,26 +263,6 @@ def verdict_table(verdicts: pd.DataFrame, cells: pd.DataFrame, protocol: str, da
     return pd.DataFrame(rows, columns=["kind", "claim", "source", "statement", *columns, "same verdict under"])
 
 
-LANDING_FILES = {"answer": "answer.csv", "paper": "verdicts.csv", "ours": "readings.csv"}  # under output/NAME/report/
-
-
-def landing_tables(table: pd.DataFrame, answer: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """The report's three landing tables (LANDING_FILES), in reStructuredText-safe text: `answer` (headline.answer_rows:
-    the papers' claims in one line each, the answer first), `paper` (verdict_table's paper claims with their source
-    and words) and `ours` (our readings, controls and secondary tests). |x| would be a substitution reference and
-    C2@1pp an e-mail link, so both are escaped."""
-    def safe(frame, columns):
-        frame = frame.copy()
-        for column in columns:
-            frame[column] = frame[column].str.replace("|", "\\|")
-        frame["claim"] = frame["claim"].str.replace("@", "\\@")
-        return frame
-    table = safe(table, ("statement", "same verdict under"))
-    return {"answer": safe(answer, ("in short", "verdict")),
-            **{kind: table[table["kind"] == kind].drop(columns=["kind"] + (["source"] if kind == "ours" else []))
-               for kind in ("paper", "ours")}}
-
-
 CURVE_CLAIMS = ("C1", "C2@1pp", "C5")  # headline claims whose cells share one unit (pp of test accuracy)
 EFFECT_COLUMNS = ["claim", "dataset", "choice", "value", "reference", "cells", "effect", "low", "high"]
 

@@ -7,7 +7,7 @@ how to read a verdict, the papers' claims in detail (their words, source, verdic
 depends on) and, apart, our readings, controls and secondary tests (claims_report.verdict_table); the run's commit
 and wall time; the two main figures and the links.
 `update_readme` replaces the text between README_START and README_END with it, so the README cannot drift from the
-reference.
+reference. `landing_tables` gives the report's landing page the same answer rows, then the detail.
 """
 from __future__ import annotations
 
@@ -160,6 +160,26 @@ def answer_table(answer: pd.DataFrame) -> list[str]:
     """answer_rows as Markdown lines, the claim in bold."""
     return ["| " + " | ".join(ANSWER_COLUMNS) + " |", "|---|---|---|"] + [
         f"| **{r['claim']}** | {_escape(r['in short'])} | {_escape(r['verdict'])} |" for r in answer.to_dict("records")]
+
+
+LANDING_FILES = {"answer": "answer.csv", "paper": "verdicts.csv", "ours": "readings.csv"}  # under output/NAME/report/
+
+
+def landing_tables(table: pd.DataFrame, answer: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The report's three landing tables (LANDING_FILES), in reStructuredText-safe text: `answer` (answer_rows:
+    the papers' claims in one line each, the answer first), `paper` (verdict_table's paper claims with their source
+    and words) and `ours` (our readings, controls and secondary tests). |x| would be a substitution reference and
+    C2@1pp an e-mail link, so both are escaped."""
+    def safe(frame, columns):
+        frame = frame.copy()
+        for column in columns:
+            frame[column] = frame[column].str.replace("|", "\\|")
+        frame["claim"] = frame["claim"].str.replace("@", "\\@")
+        return frame
+    table = safe(table, ("statement", "same verdict under"))
+    return {"answer": safe(answer, ("in short", "verdict")),
+            **{kind: table[table["kind"] == kind].drop(columns=["kind"] + (["source"] if kind == "ours" else []))
+               for kind in ("paper", "ours")}}
 
 
 def _escape(text) -> str:

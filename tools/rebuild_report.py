@@ -28,9 +28,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from spectral.claims_report import LANDING_FILES, landing_tables  # noqa: E402
 from spectral.cli import write_atomic  # noqa: E402
-from spectral.headline import answer_rows, published_verdict_table  # noqa: E402
+from spectral.headline import LANDING_FILES, answer_rows, landing_tables, published_verdict_table  # noqa: E402
 from spectral.provenance import code_commit  # noqa: E402
 
 STAGED = ("claims.csv", "claim_verdicts.csv", "claims.md", "tables", "figures", "tune")

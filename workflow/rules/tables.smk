@@ -131,7 +131,7 @@ rule verdict_table:
         verdicts=f"{OUT}/claim_verdicts.csv",
         claims=f"{OUT}/claims.csv",
         grid=[f"{OUT}/tables/sensitivity_verdicts.csv"] if SENSITIVITY["enabled"] else [],
-    output:  # claims_report.LANDING_FILES
+    output:  # headline.LANDING_FILES
         answer=f"{OUT}/report/answer.csv",  # the papers' claims in one line each: the answer first
         paper=f"{OUT}/report/verdicts.csv",  # the papers' claims in detail
         ours=f"{OUT}/report/readings.csv",  # our readings, controls and secondary tests

@@ -6,8 +6,8 @@ import sys
 
 import pandas as pd
 
-from spectral.claims_report import landing_tables, verdict_table
-from spectral.headline import answer_rows
+from spectral.claims_report import verdict_table
+from spectral.headline import answer_rows, landing_tables
 
 sys.stderr = open(snakemake.log[0], "w")
 grid = pd.read_csv(snakemake.input.grid[0]) if snakemake.input.grid else None
