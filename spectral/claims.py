@@ -92,6 +92,8 @@ SEEDS_CAP = 1000  # seeds_needed is left blank above this
 PERMUTATION_MIN_N = 10  # the distribution-free check runs from this many seeds on
 BASELINE_NOT_BETTER = "baseline no better than random"  # rule 7: a C5 verdict whose baseline fails its guard
 NOT_JUDGED = "not judged under this choice"  # rule 9: a specification's claim none of whose cells both runs test
+DATASET_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10",
+                 "all": "overall"}  # how tables and text name a dataset (and both together)
 RETRACTION_TOLERANCE = 1e-3  # accuracies are counts / 10000: a float-rounding flip of a few samples at most
 CLAIM_TEXT = {
     "C1": "Training eigenvalues only beats direct training of as many randomly chosen weights.",

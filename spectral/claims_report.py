@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .claims import CLAIM_TEXT, NOT_JUDGED, claim_base
+from .choices import same_verdict
+from .claims import CLAIM_TEXT, DATASET_NAMES, claim_base
 
 KEYS = ["claim", "dataset", "experiment", "n2", "statistic"]
 SHIFT_COLUMNS = ["claim", "protocol", "reference", "dataset", "experiment", "n2", "statistic", "effect_reference",
@@ -148,9 +149,6 @@ def claims_markdown(cells: pd.DataFrame, verdicts: pd.DataFrame, robust: pd.Data
     return "\n".join(lines)
 
 
-DATASET_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "all": "overall"}
-
-
 def verdict_text(row) -> str:
     """'holds in part (10/17, 1 at threshold, 1 fail)': cells that hold after Holm of the claim's cells, then the rest."""
     counts = f"{row.cells_hold}/{row.cells}" + (f", {row.cells_at_threshold} at threshold" if row.cells_at_threshold
@@ -173,79 +171,15 @@ PAPER_CLAIMS = {
     "C6": ("PRE21 abstract (our summary)", "Two eigenvalue sets per mapping bring eigenvalue-only training closer "
            "to conventional training."),
 }
-REFERENCE_CHOICE = {"protocol": "paper", "connectivity": "l1"}  # the headline's value of each choice
-
-
-CHOICE_COLUMNS = ["claim", "dataset", "choice", "value", "reference", "verdict", "cells"]
-
-
-def choice_verdicts(verdicts: pd.DataFrame, grid_verdicts: pd.DataFrame | None, connectivity: str,
-                    specifications: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Every claim's verdict per dataset under each value of each choice, each judged on the same cells as the others
-    of its choice: `protocol` on the sensitivity grid's cells (grid_verdicts, C1-C4), C5's `connectivity` reading
-    (C5 = `connectivity`, C5@<reading>), and the specification runs' choices (spectral/specification.py: both values
-    re-decided on the primary's cells that both runs can test). `reference` marks the headline's value."""
-    rows = []
-    if grid_verdicts is not None:
-        g = grid_verdicts[grid_verdicts["claim"].map(claim_base).str.match(r"C[1-4]")]
-        rows += [{"claim": r.claim, "dataset": r.dataset, "choice": "protocol", "value": r.protocol,
-                  "reference": r.protocol == REFERENCE_CHOICE["protocol"], "verdict": r.verdict,
-                  "cells": "the sensitivity grid's"} for r in g.itertuples()]
-    c5 = verdicts[(verdicts["claim"] == "C5") | verdicts["claim"].str.match(r"C5@")]
-    for r in c5.itertuples():
-        value = connectivity if r.claim == "C5" else r.claim.split("@")[1]
-        rows.append({"claim": "C5", "dataset": r.dataset, "choice": "connectivity", "value": value,
-                     "reference": value == connectivity, "verdict": r.verdict, "cells": "C5's"})
-    if specifications is not None:
-        rows += [{"claim": r.claim, "dataset": r.dataset, "choice": r.choice, "value": r.value,
-                  "reference": bool(r.reference), "verdict": r.verdict,
-                  "cells": f"the primary's that both runs test ({r.cells_judged})"} for r in specifications.itertuples()]
-    return pd.DataFrame(rows, columns=CHOICE_COLUMNS)
-
-
-def same_verdict(choices: pd.DataFrame, claim: str) -> str:
-    """'every choice (…)' when no value of any choice changes the claim's verdict on any dataset or overall, else
-    'changes under X = Y (D: verdict, REFERENCE on the same cells: verdict; …)' for each value, naming each dataset where
-    its verdict differs from the reference value's on the same cells (overall only where no dataset differs), then
-    'same under Z' for the choices varied that change nothing; '–' when no choice was varied for it."""
-    g = choices[choices["claim"] == claim]
-    if g.empty:
-        return "–"
-    unjudged = sorted(ch for ch, c in g.groupby("choice") if (c["verdict"] == NOT_JUDGED).all())
-    g = g[~g["choice"].isin(unjudged)]
-    changes, changing = [], set()
-    for (choice, value), c in g[~g["reference"].astype(bool)].groupby(["choice", "value"], sort=True):
-        ref = g[(g["choice"] == choice) & g["reference"].astype(bool)].set_index("dataset")
-        if ref.empty:
-            continue
-        ref_value = ref["value"].iloc[0]
-        differ = [r for r in c.itertuples() if r.dataset in ref.index and r.verdict != ref.loc[r.dataset, "verdict"]]
-        shown = [r for r in differ if r.dataset != "all"] or differ
-        if shown:
-            changing.add(choice)
-            changes.append(f"{choice} = {value} (" + "; ".join(
-                f"{DATASET_NAMES.get(r.dataset, r.dataset)}: {r.verdict}, {ref_value} on the same cells: "
-                f"{ref.loc[r.dataset, 'verdict']}" for r in sorted(shown, key=lambda r: r.dataset != "mnist")) + ")")
-    varied = ", ".join(sorted(set(g["choice"])))
-    notes = [f"not judged under {choice}" for choice in unjudged]
-    if g.empty:
-        return "; ".join(notes) or "–"
-    same = ", ".join(sorted(set(g["choice"]) - changing))
-    text = (f"every choice ({varied})" if not changes else
-            "changes under " + "; ".join(changes) + (f"; same under {same}" if same else ""))
-    return "; ".join([text, *notes])
-
-
 OWN_PROTOCOL_CLAIMS = ("C5", "C6")  # claims tested under their own protocols (pruning-2022; per-layer against paper)
 
 
-def verdict_table(verdicts: pd.DataFrame, cells: pd.DataFrame, protocol: str, datasets, *, equivalence_margin: float,
-                  connectivity: str, grid_verdicts: pd.DataFrame | None = None,
-                  specifications: pd.DataFrame | None = None) -> pd.DataFrame:
+def verdict_table(verdicts: pd.DataFrame, choices: pd.DataFrame, protocol: str, datasets, *,
+                  equivalence_margin: float) -> pd.DataFrame:
     """The answer at a glance: per claim of `protocol` (C5 and C6 under their own protocols) whether it is one of the
     papers' claims (`kind` paper, with its source and words) or ours (a reading, control or secondary test), its
-    verdict per dataset and overall, and the choices under which that verdict stays the same (choice_verdicts)."""
-    choices = choice_verdicts(verdicts, grid_verdicts, connectivity, specifications)
+    verdict per dataset and overall, and the choices under which that verdict stays the same (`choices`:
+    choices.choice_verdicts)."""
     primary_c2 = f"C2@{100 * equivalence_margin:g}pp"
     columns = [DATASET_NAMES.get(d, d) for d in list(datasets) + ["all"]]
     own = verdicts["claim"].str.startswith(OWN_PROTOCOL_CLAIMS)
@@ -261,34 +195,3 @@ def verdict_table(verdicts: pd.DataFrame, cells: pd.DataFrame, protocol: str, da
         rows.append({"kind": "paper" if paper else "ours", "claim": claim, "source": source, "statement": words,
                      **{c: by.get(c, "–") for c in columns}, "same verdict under": same_verdict(choices, claim)})
     return pd.DataFrame(rows, columns=["kind", "claim", "source", "statement", *columns, "same verdict under"])
-
-
-CURVE_CLAIMS = ("C1", "C2@1pp", "C5")  # headline claims whose cells share one unit (pp of test accuracy)
-EFFECT_COLUMNS = ["claim", "dataset", "choice", "value", "reference", "cells", "effect", "low", "high"]
-
-
-def specification_effects(cells: pd.DataFrame, grid_cells: pd.DataFrame | None, connectivity: str,
-                          spec_cells: pd.DataFrame | None = None, claims=CURVE_CLAIMS) -> pd.DataFrame:
-    """Per claim x dataset x (choice, value): the mean over the choice's shared cells of (effect - threshold), with a
-    normal 95 % interval from the cells' standard errors (independent cells: se = sqrt(sum se^2) / k). The values
-    of one choice are judged on the same cells, as in choice_verdicts; the figure's summary, not a verdict."""
-    parts = []
-    if grid_cells is not None:
-        parts.append(grid_cells.assign(choice="protocol", choice_value=grid_cells["protocol"],
-                                       reference=grid_cells["protocol"] == REFERENCE_CHOICE["protocol"]))
-    c5 = cells[(cells["claim"] == "C5") | cells["claim"].str.startswith("C5@")]
-    reading = c5["claim"].map(lambda c: connectivity if c == "C5" else c.split("@")[1])
-    parts.append(c5.assign(claim="C5", choice="connectivity", choice_value=reading, reference=reading == connectivity))
-    if spec_cells is not None:  # spectral.specification's decided cells (choice, choice_value; reference: primary)
-        parts.append(spec_cells)
-    frame = pd.concat(parts, ignore_index=True)
-    frame = frame[frame["claim"].isin(claims) & frame["se"].notna()]
-    rows = []
-    for (claim, choice, value, reference), g in frame.groupby(["claim", "choice", "choice_value", "reference"]):
-        for dataset, d in g.groupby("dataset"):
-            effect = float((d["value"] - d["threshold"]).mean())
-            se = float(np.sqrt((d["se"] ** 2).sum()) / len(d))
-            rows.append({"claim": claim, "dataset": dataset, "choice": choice, "value": value,
-                         "reference": bool(reference), "cells": len(d), "effect": effect, "low": effect - 1.96 * se,
-                         "high": effect + 1.96 * se})
-    return pd.DataFrame(rows, columns=EFFECT_COLUMNS)

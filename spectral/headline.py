@@ -15,11 +15,13 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
-from .claims import CLAIM_TEXT, claim_base
-from .claims_report import DATASET_NAMES, OWN_PROTOCOL_CLAIMS, verdict_table
+from .choices import VerdictChanges, changes_in_words, choice_verdicts, verdict_changes
+from .claims import CLAIM_TEXT, DATASET_NAMES, claim_base
+from .claims_report import OWN_PROTOCOL_CLAIMS, verdict_table
 from .compare import run_config
 from .publish import PublishError, short_commit, wall_time_text
 from .specification import published_specifications
@@ -51,35 +53,10 @@ def _counts(text: str) -> tuple[int, int]:
     return (int(fail.group(1)) if fail else 0), (int(n.group(1)) if n else 0)
 
 
-CHANGE = re.compile(r"(?:^|; )(?P<choice>[a-z][\w -]*?) = (?P<value>[^();]+?) \((?P<body>[^()]*)\)")
-
-
-def choice_changes(same: str) -> str:
-    """same_verdict's 'changes under …' in words, each value with the verdict it gives and the reference's on the same
-    cells: 'depends on the protocol (on the cells the protocols share): authors-2020 gives holds in part on
-    Fashion-MNIST (paper: holds)'; '' when no choice changes the verdict."""
-    if not same.startswith("changes under "):
-        return ""
-    where: dict[tuple, list[str]] = {}  # (choice, value, verdict, reference value, its verdict) -> datasets
-    for m in CHANGE.finditer(same[len("changes under "):]):
-        for part in m["body"].split("; "):
-            dataset, rest = part.split(": ", 1)
-            verdict, reference = rest.split(", ", 1)
-            where.setdefault((m["choice"], m["value"], verdict, *reference.split(" on the same cells: ")),
-                             []).append(dataset)
-    by_choice: dict[str, list[str]] = {}
-    for (choice, value, verdict, ref_value, ref_verdict), names in where.items():
-        on = "both datasets" if len(names) == 2 else ", ".join(names)
-        by_choice.setdefault(choice, []).append(f"{value} gives {verdict} on {on} ({ref_value}: {ref_verdict})")
-    scope = {"protocol": " (on the cells the protocols share)"}  # the grid runs fewer widths than the main run
-    return "; ".join(f"depends on the {choice}{scope.get(choice, '')}: " + "; ".join(parts)
-                     for choice, parts in sorted(by_choice.items()))
-
-
-def bottom_line(row: dict, datasets, failing: str = "") -> str:
+def bottom_line(row: dict, datasets, failing: str = "", changes: VerdictChanges | None = None) -> str:
     """One line per claim from its verdicts: the verdict word per dataset; where it does not hold, how many of its
     claim cells fail and where (`failing`); then each choice that changes it, with the verdict each value gives, or
-    that none does."""
+    that none does (`changes`: choices.verdict_changes)."""
     texts = [row[DATASET_NAMES.get(d, d)] for d in datasets]
     words = [t.split(" (")[0] for t in texts]
     both = "either dataset" if words[0] == "does not hold" else "both datasets"  # not "does not hold on both"
@@ -99,14 +76,8 @@ def bottom_line(row: dict, datasets, failing: str = "") -> str:
         if where and all(part.endswith(f" on {where}") for part in parts):  # the verdict names the datasets
             parts = [part[:-len(f" on {where}")] for part in parts]
         line += f" ({counts}" + (f": {'; '.join(parts)}" if parts else "") + ")"
-    same = row["same verdict under"]
-    if same.startswith("every choice"):
-        return line + "; the same under every choice varied"
-    changes = choice_changes(same)
-    unchanged = re.search(r"; same under ([^;]+)", same)  # choices varied that change nothing
-    if unchanged:
-        changes += "; the same under the " + " and the ".join(unchanged.group(1).split(", "))
-    return f"{line}; {changes}" if changes else line
+    words_on_choices = changes_in_words(changes)
+    return f"{line}; {words_on_choices}" if words_on_choices else line
 
 
 def pending_specifications(results: Path) -> list[tuple[str, str, str, str]]:
@@ -124,34 +95,40 @@ def pending_specifications(results: Path) -> list[tuple[str, str, str, str]]:
     return out
 
 
-def published_verdict_table(results: Path) -> tuple[pd.DataFrame, dict, pd.DataFrame | None]:
-    """(claims_report.verdict_table of a published run, the run's config, the specification verdicts published
-    beside it or None): its verdicts under the re-analysis's rule
-    settings, with the specification runs published beside it. The README's headline and the rebuilt report
-    (tools/rebuild_report.py) both read this one table."""
+class PublishedVerdicts(NamedTuple):
+    """What the README's headline and the rebuilt report (tools/rebuild_report.py) read of a published run."""
+    table: pd.DataFrame  # claims_report.verdict_table: its verdicts under the re-analysis's rule settings
+    config: dict  # the run's config
+    choices: pd.DataFrame  # choices.choice_verdicts, with the specification runs published beside it
+    specifications: pd.DataFrame | None  # those runs' verdicts (specification.published_specifications) or None
+
+
+def published_verdicts(results: Path) -> PublishedVerdicts:
+    """The verdict table of a published run and the choices behind its "same verdict under", with the specification
+    runs published beside it."""
     config = run_config(json.loads((results / "provenance.json").read_text()))
     grid = results / "tables" / "sensitivity_verdicts.csv"
     specs = published_specifications(results)
-    table = verdict_table(pd.read_csv(results / "claim_verdicts.csv"), pd.read_csv(results / "claims.csv"),
-                          config["run_protocols"][0], config["datasets"],
-                          equivalence_margin=config["claims"]["equivalence_margin"],
-                          connectivity=config["pruning"]["connectivity"],
-                          grid_verdicts=pd.read_csv(grid) if grid.is_file() else None,
-                          specifications=specs)
-    return table, config, specs
+    verdicts = pd.read_csv(results / "claim_verdicts.csv")
+    choices = choice_verdicts(verdicts, pd.read_csv(grid) if grid.is_file() else None,
+                              config["pruning"]["connectivity"], specs)
+    table = verdict_table(verdicts, choices, config["run_protocols"][0], config["datasets"],
+                          equivalence_margin=config["claims"]["equivalence_margin"])
+    return PublishedVerdicts(table, config, choices, specs)
 
 
 ANSWER_COLUMNS = ["claim", "in short", "verdict"]
 
 
-def answer_rows(table: pd.DataFrame, cells: pd.DataFrame, protocol: str, datasets,
+def answer_rows(table: pd.DataFrame, choices: pd.DataFrame, cells: pd.DataFrame, protocol: str, datasets,
                 equivalence_margin: float) -> pd.DataFrame:
     """The answer at a glance, for the README and the report's landing page: one row per paper claim of `table`
     (verdict_table), the claim in short (claims.CLAIM_TEXT, C2's margin named) and its verdict in one line
-    (bottom_line: the verdict per dataset, where its cells fail, whether a choice changes it)."""
+    (bottom_line: the verdict per dataset, where its cells fail, whether a value of a choice in `choices` changes it)."""
     margin = f"{100 * equivalence_margin:g} pp"
     rows = [{"claim": r["claim"], "in short": CLAIM_TEXT[claim_base(r["claim"])].rstrip(".").replace("the margin", margin),
-             "verdict": bottom_line(r, datasets, failing_cells(cells, r["claim"], protocol, datasets))}
+             "verdict": bottom_line(r, datasets, failing_cells(cells, r["claim"], protocol, datasets),
+                                    verdict_changes(choices, r["claim"]))}
             for r in table[table["kind"] == "paper"].to_dict("records")]
     return pd.DataFrame(rows, columns=ANSWER_COLUMNS)
 
@@ -192,7 +169,7 @@ def results_section(results, link_prefix: str = "") -> str:
     on the answer (answer_table, then the specifications not yet published); the detail follows."""
     results = Path(results)
     prov = json.loads((results / "provenance.json").read_text())
-    table, config, specs = published_verdict_table(results)
+    table, config, choices, specs = published_verdicts(results)
     name, datasets = config["name"], config["datasets"]
     cells = pd.read_csv(results / "claims.csv")
     columns = [DATASET_NAMES.get(d, d) for d in datasets + ["all"]]
@@ -207,7 +184,7 @@ def results_section(results, link_prefix: str = "") -> str:
              f"**The answer** (the reference run [`{link_prefix}`]({link_prefix}/README.md), {on}): the claims of "
              "NC21 (the paper) and its follow-ups PRE21 and SR22, one line each; C4 and our other readings are "
              "further down.", "",
-             *answer_table(answer_rows(table, cells, config["run_protocols"][0], datasets,
+             *answer_table(answer_rows(table, choices, cells, config["run_protocols"][0], datasets,
                                        config["claims"]["equivalence_margin"]))]
     pending = pending_specifications(results)
     if pending:

@@ -269,7 +269,7 @@ def fig_specification_curve(effects: pd.DataFrame, png, pdf) -> None:
     """A specification curve (Simonsohn, Simmons & Nelson 2020) per headline claim: each specification's mean effect
     beyond the claim's threshold (pp, 95 % interval), sorted; under it, the choice value that made it (filled: the
     headline's value). Every other choice is at the headline's value."""
-    from .claims_report import DATASET_NAMES
+    from .claims import DATASET_NAMES
     claims = [c for c in ("C1", "C2@1pp", "C5") if c in set(effects["claim"])]
     if not claims:  # a config without these claims' cells (a smoke run): say so on the figure
         fig, ax = plt.subplots(figsize=(5, 1.5))

@@ -133,13 +133,16 @@ def specification(spec_dir, primary_dir=None) -> tuple[pd.DataFrame, pd.DataFram
     return verdict_rows(verdicts, not_judged, spec["choice"], values), decided
 
 
+def specification_runs(results: Path, table: str = "specification_verdicts.csv") -> list[Path]:
+    """The specification runs published beside `results` (results/*/ holding `table`, whose config names `results` as
+    their primary), sorted by name."""
+    return [path.parent for path in sorted(Path(results).parent.glob(f"*/{table}"))
+            if Path(json.loads((path.parent / "provenance.json").read_text())["config"]["specification"]["primary"]).name
+            == Path(results).name]
+
+
 def published_specifications(results: Path, table: str = "specification_verdicts.csv") -> pd.DataFrame | None:
     """A table (`specification_verdicts.csv` or `specification_cells.csv`) of the specification runs published
-    beside `results` (results/*/ whose config names it as their primary), concatenated; None if there are none."""
-    frames = []
-    for path in sorted(Path(results).parent.glob(f"*/{table}")):
-        prov = json.loads((path.parent / "provenance.json").read_text())
-        primary = Path(prov["config"]["specification"]["primary"])
-        if primary.name == Path(results).name:
-            frames.append(pd.read_csv(path))
+    beside `results` (specification_runs), concatenated; None if there are none."""
+    frames = [pd.read_csv(run / table) for run in specification_runs(results, table)]
     return pd.concat(frames, ignore_index=True) if frames else None

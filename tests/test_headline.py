@@ -120,34 +120,42 @@ def test_a_declared_specification_is_pending_until_its_verdicts_are_published(tm
     assert pending_specifications(tmp_path / "results" / "paper") == []
 
 
-@pytest.mark.parametrize("words, same, expected", [
-    (("holds (2/2)", "holds (2/2)"), "every choice (protocol)",
+PAPER_AND_AUTHORS = [("protocol", "paper", True, d, "holds") for d in ("mnist", "fashion-mnist")]
+
+
+@pytest.mark.parametrize("words, choices, expected", [
+    (("holds (2/2)", "holds (2/2)"), [*PAPER_AND_AUTHORS, ("protocol", "authors-2020", False, "mnist", "holds")],
      "holds on both datasets; the same under every choice varied"),
-    (("does not hold (15/17, 1 fail)", "does not hold (13/17, 1 fail)"), "every choice (protocol)",
+    (("does not hold (15/17, 1 fail)", "does not hold (13/17, 1 fail)"), PAPER_AND_AUTHORS,
      "does not hold on either dataset (1 of 17 claim cells fails on each: telescopic N2 = 2000); the same under "
      "every choice varied"),
-    (("holds (4/4)", "does not hold (1/4, 2 fail)"), "–",
+    (("holds (4/4)", "does not hold (1/4, 2 fail)"), [],
      "holds on MNIST, does not hold on Fashion-MNIST (2 of 4 claim cells fail: telescopic N2 = 2000)"),
-    (("holds (2/2)", "holds (2/2)"), "changes under protocol = authors-2020 (MNIST: holds in part, paper on the same "
-     "cells: holds; Fashion-MNIST: holds in part, paper on the same cells: holds); protocol = per-layer (MNIST: "
-     "inconclusive, paper on the same cells: holds)",
+    (("holds (2/2)", "holds (2/2)"), [*PAPER_AND_AUTHORS, ("protocol", "authors-2020", False, "mnist", "holds in part"),
+                                      ("protocol", "authors-2020", False, "fashion-mnist", "holds in part"),
+                                      ("protocol", "per-layer", False, "mnist", "inconclusive")],
      "holds on both datasets; depends on the protocol (on the cells the protocols share): authors-2020 gives holds in "
      "part on both datasets (paper: holds); per-layer gives inconclusive on MNIST (paper: holds)"),
-    (("holds (2/2)", "holds (2/2)"), "changes under connectivity = abs-sum (MNIST: baseline no better than random, l1 "
-     "on the same cells: holds); tuning = per width (MNIST: does not hold, N2 = 100 on the same cells: holds); same "
-     "under protocol",
+    (("holds (2/2)", "holds (2/2)"), [("connectivity", "l1", True, "mnist", "holds"),
+                                      ("connectivity", "abs-sum", False, "mnist", "baseline no better than random"),
+                                      ("tuning", "N2 = 100", True, "mnist", "holds"),
+                                      ("tuning", "per width", False, "mnist", "does not hold"), *PAPER_AND_AUTHORS],
      "holds on both datasets; depends on the connectivity: abs-sum gives baseline no better than random on MNIST "
      "(l1: holds); depends on the tuning: per width gives does not hold on MNIST (N2 = 100: holds); the same under "
      "the protocol"),
 ])
-def test_the_bottom_line_reads_the_verdicts_and_the_choices(words, same, expected):
+def test_the_bottom_line_reads_the_verdicts_and_the_choices(words, choices, expected):
     """Both datasets' verdict once ('does not hold on either dataset', never the ambiguous 'on both'), per dataset
     when they differ; how many claim cells fail and where; each choice that changes it, with the verdict each value
     gives against the reference's (the protocol's on the cells the protocols share)."""
+    from spectral.choices import CHOICE_COLUMNS, verdict_changes
     from spectral.headline import bottom_line
-    row = {"MNIST": words[0], "Fashion-MNIST": words[1], "same verdict under": same}
+    row = {"MNIST": words[0], "Fashion-MNIST": words[1]}
+    found = verdict_changes(pd.DataFrame([{"claim": "C1", "dataset": d, "choice": c, "value": v, "reference": ref,
+                                           "verdict": verdict, "cells": "test"} for c, v, ref, d, verdict in choices],
+                                         columns=CHOICE_COLUMNS), "C1")
     fails = "telescopic N2 = 2000 on both datasets" if "fail" in words[0] else "telescopic N2 = 2000 on Fashion-MNIST"
-    assert bottom_line(row, ["mnist", "fashion-mnist"], fails if "fail" in "".join(words) else "") == expected
+    assert bottom_line(row, ["mnist", "fashion-mnist"], fails if "fail" in "".join(words) else "", found) == expected
 
 
 def test_the_bottom_line_names_where_a_claims_cells_fail():

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 from rebuild_report import main  # noqa: E402
 
-from spectral.headline import published_verdict_table, results_section  # noqa: E402
+from spectral.headline import published_verdicts, results_section  # noqa: E402
 
 
 @pytest.mark.skipif(shutil.which("snakemake", path=str(Path(sys.executable).parent)) is None,
@@ -29,7 +29,7 @@ def test_a_rebuilt_report_carries_the_published_verdicts_now(tmp_path):
     prov = json.loads((results / "provenance.json").read_text())
     prov["reanalysis"] = {"commit": "4ed1120abc", "retrained_bit_identical": "by hand"}
     (results / "provenance.json").write_text(json.dumps(prov))
-    table, _, _ = published_verdict_table(results)
+    table = published_verdicts(results).table
     c1 = table.loc[table["claim"] == "C1", "overall"].iloc[0]
     assert c1.startswith("inconclusive") and c1 not in (ROOT / "results" / "quick" / "report.html").read_text()
     assert "predate the re-analysis" in results_section(results, "results/quick")

@@ -5,9 +5,9 @@ import json
 import pandas as pd
 import pytest
 
-from spectral.claims_report import choice_verdicts, same_verdict
+from spectral.choices import choice_verdicts, same_verdict
 from spectral.specification import (SpecificationError, join_distances, join_runs, judge, published_specifications,
-                                    specification, verdict_rows)
+                                    specification, specification_runs, verdict_rows)
 from test_claims import DELTA, synthetic_distances, synthetic_runs
 
 CONFIG = {"run_protocols": ["paper"], "claims": {"margins": [0.005, 0.01, 0.02], "equivalence_margin": 0.01,
@@ -107,6 +107,7 @@ def test_specification_reads_its_run_and_is_found_beside_its_primary(tmp_path):
     verdicts.to_csv(tmp_path / "eigvecs-glorot" / "specification_verdicts.csv", index=False)
     found = published_specifications(tmp_path / "paper")
     assert found is not None and len(found) == len(verdicts)
+    assert specification_runs(tmp_path / "paper") == [tmp_path / "eigvecs-glorot"]
     assert published_specifications(tmp_path / "eigvecs-glorot") is None
 
 
@@ -121,7 +122,7 @@ def test_a_run_that_is_not_a_specification_is_refused(tmp_path):
 def test_specification_effects_average_the_shared_cells():
     """The curve's effect is the mean of (value - threshold) over a value's cells, its interval from sqrt(sum se^2)/k;
     moving one cell moves the mean by a share of it."""
-    from spectral.claims_report import specification_effects
+    from spectral.choices import specification_effects
     cells = pd.DataFrame({"claim": ["C1", "C1"], "dataset": "mnist", "value": [0.02, 0.04], "se": [0.003, 0.004],
                           "threshold": 0.0, "choice": "eigvec init", "choice_value": "glorot", "reference": False})
     e = specification_effects(pd.DataFrame(columns=["claim", "value", "se", "threshold", "dataset"]), None, "l1",

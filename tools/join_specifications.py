@@ -25,12 +25,13 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from spectral import plots  # noqa: E402
-from spectral.claims_report import choice_verdicts, claims_markdown, robustness, specification_effects  # noqa: E402
+from spectral.choices import choice_verdicts, specification_effects  # noqa: E402
+from spectral.claims_report import claims_markdown, robustness  # noqa: E402
 from spectral.cli import write_atomic  # noqa: E402
 from spectral.compare import run_config  # noqa: E402
 from spectral.headline import update_readme  # noqa: E402
 from spectral.provenance import code_commit  # noqa: E402
-from spectral.specification import published_specifications  # noqa: E402
+from spectral.specification import published_specifications, specification_runs  # noqa: E402
 
 NEEDED = ("provenance.json", "claims.csv", "claim_verdicts.csv", "tables/sensitivity.csv",
           "tables/sensitivity_verdicts.csv")
@@ -55,9 +56,7 @@ def join(results: Path) -> list[str]:
     write_atomic(results / "tables" / "specification_effects.csv", effects.to_csv(index=False))
     plots.fig_specification_curve(effects, results / "figures" / "specification_curve.png",
                                   results / "figures" / "specification_curve.pdf")
-    return sorted({path.parent.name for path in results.parent.glob("*/specification_verdicts.csv")
-                   if Path(json.loads((path.parent / "provenance.json").read_text())["config"]["specification"]
-                           ["primary"]).name == results.name})
+    return [run.name for run in specification_runs(results)]
 
 
 def main(argv=None) -> int:

@@ -31,9 +31,10 @@ import yaml
 
 from spectral import plots
 from spectral.analysis import ORDERS, pruning_table
+from spectral.choices import choice_verdicts, specification_effects
 from spectral.claim_cells import evaluate_config, evaluate_grid
 from spectral.claims import summarize_claims
-from spectral.claims_report import choice_verdicts, claims_markdown, robustness, specification_effects
+from spectral.claims_report import claims_markdown, robustness
 from spectral.provenance import code_commit
 from spectral.specification import published_specifications
 from rebuild_report import rebuild  # tools/, beside this script

@@ -5,7 +5,7 @@
 A published run re-decided later (tools/reanalyse.py) keeps its tables and figures up to date, but its report.html
 is the one Snakemake wrote when the run finished. This stages the published claims, tables, figures and tuning
 files as output/<name>/ in a temporary directory, writes the report's landing tables there with the current
-`headline.published_verdict_table` (the README headline's table: the specification runs published beside it
+`headline.published_verdicts` (the README headline's table: the specification runs published beside it
 included), and runs `snakemake --report` on the run's own config (provenance.json, with the re-analysis's settings).
 Snakemake's per-file job metadata does not travel with a published run, so the rebuilt report's files carry no job
 details; the run's commit, machine and times are in provenance.json. The report replaces RESULTS/report.html in one
@@ -29,7 +29,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from spectral.cli import write_atomic  # noqa: E402
-from spectral.headline import LANDING_FILES, answer_rows, landing_tables, published_verdict_table  # noqa: E402
+from spectral.headline import LANDING_FILES, answer_rows, landing_tables, published_verdicts  # noqa: E402
 from spectral.provenance import code_commit  # noqa: E402
 
 STAGED = ("claims.csv", "claim_verdicts.csv", "claims.md", "tables", "figures", "tune")
@@ -38,7 +38,7 @@ STAGED = ("claims.csv", "claim_verdicts.csv", "claims.md", "tables", "figures", 
 def rebuild(results: Path, snakemake: str) -> Path:
     """Write results/report.html from the published files; returns its path."""
     commit = code_commit()  # before anything here changes the tree
-    table, config, _ = published_verdict_table(results)
+    table, config, choices, _ = published_verdicts(results)
     name = config["name"]
     with tempfile.TemporaryDirectory(prefix="report-") as tmp:
         stage = Path(tmp)
@@ -49,7 +49,7 @@ def rebuild(results: Path, snakemake: str) -> Path:
                 (out / item).symlink_to((results / item).resolve())
         (stage / "config").symlink_to(ROOT / "config")  # the seed plan the config names (config/design.yaml)
         (stage / "config.yaml").write_text(yaml.safe_dump(config))
-        answer = answer_rows(table, pd.read_csv(results / "claims.csv"), config["run_protocols"][0],
+        answer = answer_rows(table, choices, pd.read_csv(results / "claims.csv"), config["run_protocols"][0],
                              config["datasets"], config["claims"]["equivalence_margin"])
         for kind, part in landing_tables(table, answer).items():
             part.to_csv(out / "report" / LANDING_FILES[kind], index=False)

@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from spectral.choices import choice_verdicts
 from spectral.claim_cells import evaluate_config, evaluate_grid
 from spectral.claims import retraction_gap, summarize_claims
-from spectral.claims_report import choice_verdicts, claims_markdown, robustness
+from spectral.claims_report import claims_markdown, robustness
 
 sys.stderr = open(snakemake.log[0], "w")
 p = snakemake.params

@@ -4,7 +4,7 @@ import sys
 import pandas as pd
 
 from spectral import plots
-from spectral.claims_report import specification_effects
+from spectral.choices import specification_effects
 
 sys.stderr = open(snakemake.log[0], "w")
 grid = pd.read_csv(snakemake.input.grid[0]) if snakemake.input.grid else None

@@ -6,17 +6,18 @@ import sys
 
 import pandas as pd
 
+from spectral.choices import choice_verdicts
 from spectral.claims_report import verdict_table
 from spectral.headline import answer_rows, landing_tables
 
 sys.stderr = open(snakemake.log[0], "w")
 grid = pd.read_csv(snakemake.input.grid[0]) if snakemake.input.grid else None
 cells = pd.read_csv(snakemake.input.claims)
-table = verdict_table(pd.read_csv(snakemake.input.verdicts), cells,
-                      snakemake.params.protocol, snakemake.params.datasets,
-                      equivalence_margin=snakemake.params.equivalence_margin,
-                      connectivity=snakemake.params.connectivity, grid_verdicts=grid)
-answer = answer_rows(table, cells, snakemake.params.protocol, snakemake.params.datasets,
+verdicts = pd.read_csv(snakemake.input.verdicts)
+choices = choice_verdicts(verdicts, grid, snakemake.params.connectivity)
+table = verdict_table(verdicts, choices, snakemake.params.protocol, snakemake.params.datasets,
+                      equivalence_margin=snakemake.params.equivalence_margin)
+answer = answer_rows(table, choices, cells, snakemake.params.protocol, snakemake.params.datasets,
                      snakemake.params.equivalence_margin)
 for kind, part in landing_tables(table, answer).items():
     path = getattr(snakemake.output, kind)

@@ -1,0 +1,176 @@
+"""The verdict per choice: each claim's verdict under every value of every choice varied, and the values that change it.
+
+A *choice* is a setting a verdict could depend on: the protocol (`paper`, `authors-2020`, `per-layer`, judged on the
+sensitivity grid's cells), C5's reading of connectivity (`l1`, `abs-sum`, `l2`, on C5's cells) and the choice of each
+published specification run (the tuning, the eigenvector init, the precision: spectral/specification.py, on the
+primary's cells that both runs test). All values of one choice are judged on the same cells.
+
+`choice_verdicts` gathers those verdicts in one table; `verdict_changes` reads, per claim, which values give another
+verdict than the choice's reference value (REFERENCE_CHOICE, or the primary run for a specification). That one
+structure has two renderings: `same_verdict` for the tables' "same verdict under" column and `changes_in_words` for the
+answer's one line (spectral/headline.py). `specification_effects` gives the specification curve's effects for the same
+choices, a summary for the figure, not a verdict.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .claims import DATASET_NAMES, NOT_JUDGED, claim_base
+
+REFERENCE_CHOICE = {"protocol": "paper", "connectivity": "l1"}  # the headline's value of each choice
+CHOICE_COLUMNS = ["claim", "dataset", "choice", "value", "reference", "verdict", "cells"]
+SCOPE = {"protocol": " (on the cells the protocols share)"}  # the grid runs fewer widths than the main run
+
+
+def choice_verdicts(verdicts: pd.DataFrame, grid_verdicts: pd.DataFrame | None, connectivity: str,
+                    specifications: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every claim's verdict per dataset under each value of each choice, each judged on the same cells as the others
+    of its choice: `protocol` on the sensitivity grid's cells (grid_verdicts, C1-C4), C5's `connectivity` reading
+    (C5 = `connectivity`, C5@<reading>), and the specification runs' choices (spectral/specification.py: both values
+    re-decided on the primary's cells that both runs can test). `reference` marks the headline's value."""
+    rows = []
+    if grid_verdicts is not None:
+        g = grid_verdicts[grid_verdicts["claim"].map(claim_base).str.match(r"C[1-4]")]
+        rows += [{"claim": r.claim, "dataset": r.dataset, "choice": "protocol", "value": r.protocol,
+                  "reference": r.protocol == REFERENCE_CHOICE["protocol"], "verdict": r.verdict,
+                  "cells": "the sensitivity grid's"} for r in g.itertuples()]
+    c5 = verdicts[(verdicts["claim"] == "C5") | verdicts["claim"].str.match(r"C5@")]
+    for r in c5.itertuples():
+        value = connectivity if r.claim == "C5" else r.claim.split("@")[1]
+        rows.append({"claim": "C5", "dataset": r.dataset, "choice": "connectivity", "value": value,
+                     "reference": value == connectivity, "verdict": r.verdict, "cells": "C5's"})
+    if specifications is not None:
+        rows += [{"claim": r.claim, "dataset": r.dataset, "choice": r.choice, "value": r.value,
+                  "reference": bool(r.reference), "verdict": r.verdict,
+                  "cells": f"the primary's that both runs test ({r.cells_judged})"} for r in specifications.itertuples()]
+    return pd.DataFrame(rows, columns=CHOICE_COLUMNS)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A value of a choice under which a claim's verdict on a dataset (or "all") differs from the reference value's
+    verdict on the same cells."""
+    choice: str
+    value: str
+    dataset: str
+    verdict: str
+    reference_value: str
+    reference_verdict: str
+
+
+@dataclass(frozen=True)
+class VerdictChanges:
+    """A claim's choices: those judged (`varied`, sorted), the values that change its verdict (`changes`, by choice and
+    value, MNIST first) and the choices under which it could not be judged (`unjudged`)."""
+    varied: tuple[str, ...]
+    changes: tuple[Change, ...]
+    unjudged: tuple[str, ...]
+
+    @property
+    def unchanged(self) -> tuple[str, ...]:
+        """The choices varied that change nothing."""
+        changing = {c.choice for c in self.changes}
+        return tuple(choice for choice in self.varied if choice not in changing)
+
+
+def verdict_changes(choices: pd.DataFrame, claim: str) -> VerdictChanges | None:
+    """Which values of the choices varied for `claim` (choice_verdicts) change its verdict: per value, each dataset
+    whose verdict differs from the reference value's, or "all" only where no dataset differs. None when no choice was
+    varied for the claim."""
+    g = choices[choices["claim"] == claim]
+    if g.empty:
+        return None
+    unjudged = tuple(sorted(ch for ch, c in g.groupby("choice") if (c["verdict"] == NOT_JUDGED).all()))
+    g = g[~g["choice"].isin(unjudged)]
+    changes = []
+    for (choice, value), c in g[~g["reference"].astype(bool)].groupby(["choice", "value"], sort=True):
+        ref = g[(g["choice"] == choice) & g["reference"].astype(bool)].set_index("dataset")
+        if ref.empty:
+            continue
+        differ = [r for r in c.itertuples() if r.dataset in ref.index and r.verdict != ref.loc[r.dataset, "verdict"]]
+        shown = [r for r in differ if r.dataset != "all"] or differ
+        changes += [Change(choice, value, r.dataset, r.verdict, ref["value"].iloc[0], ref.loc[r.dataset, "verdict"])
+                    for r in sorted(shown, key=lambda r: r.dataset != "mnist")]
+    return VerdictChanges(tuple(sorted(set(g["choice"]))), tuple(changes), unjudged)
+
+
+def same_verdict(choices: pd.DataFrame, claim: str) -> str:
+    """The tables' "same verdict under": 'every choice (…)' when no value of any choice changes the claim's verdict,
+    else 'changes under X = Y (D: verdict, REFERENCE on the same cells: verdict; …)' for each value, then 'same under Z'
+    for the choices varied that change nothing, then 'not judged under W'; '–' when no choice was varied for it."""
+    found = verdict_changes(choices, claim)
+    if found is None:
+        return "–"
+    notes = [f"not judged under {choice}" for choice in found.unjudged]
+    if not found.varied:
+        return "; ".join(notes) or "–"
+    if not found.changes:
+        return "; ".join([f"every choice ({', '.join(found.varied)})", *notes])
+    by_value: dict[tuple[str, str], list[str]] = {}
+    for c in found.changes:
+        by_value.setdefault((c.choice, c.value), []).append(
+            f"{DATASET_NAMES.get(c.dataset, c.dataset)}: {c.verdict}, {c.reference_value} on the same cells: "
+            f"{c.reference_verdict}")
+    text = "changes under " + "; ".join(f"{choice} = {value} (" + "; ".join(parts) + ")"
+                                        for (choice, value), parts in by_value.items())
+    if found.unchanged:
+        text += f"; same under {', '.join(found.unchanged)}"
+    return "; ".join([text, *notes])
+
+
+def changes_in_words(found: VerdictChanges | None) -> str:
+    """The answer line's part on choices: 'the same under every choice varied'; or, per choice that changes the
+    verdict, each value with the verdict it gives and the reference value's on the same cells ('depends on the
+    protocol (on the cells the protocols share): authors-2020 gives holds in part on Fashion-MNIST (paper: holds)'),
+    then 'the same under the X' for the choices that change nothing; "" when no choice was judged for the claim."""
+    if found is None or not found.varied:
+        return ""
+    if not found.changes:
+        return "the same under every choice varied"
+    where: dict[tuple, list[str]] = {}  # (choice, value, verdict, reference value, its verdict) -> datasets
+    for c in found.changes:
+        where.setdefault((c.choice, c.value, c.verdict, c.reference_value, c.reference_verdict), []).append(c.dataset)
+    by_choice: dict[str, list[str]] = {}
+    for (choice, value, verdict, ref_value, ref_verdict), datasets in where.items():
+        on = ("overall" if datasets == ["all"] else "on both datasets" if len(datasets) == 2 else
+              "on " + ", ".join(DATASET_NAMES.get(d, d) for d in datasets))
+        by_choice.setdefault(choice, []).append(f"{value} gives {verdict} {on} ({ref_value}: {ref_verdict})")
+    parts = [f"depends on the {choice}{SCOPE.get(choice, '')}: " + "; ".join(values)
+             for choice, values in sorted(by_choice.items())]
+    if found.unchanged:
+        parts.append("the same under the " + " and the ".join(found.unchanged))
+    return "; ".join(parts)
+
+
+CURVE_CLAIMS = ("C1", "C2@1pp", "C5")  # headline claims whose cells share one unit (pp of test accuracy)
+EFFECT_COLUMNS = ["claim", "dataset", "choice", "value", "reference", "cells", "effect", "low", "high"]
+
+
+def specification_effects(cells: pd.DataFrame, grid_cells: pd.DataFrame | None, connectivity: str,
+                          spec_cells: pd.DataFrame | None = None, claims=CURVE_CLAIMS) -> pd.DataFrame:
+    """Per claim x dataset x (choice, value): the mean over the choice's shared cells of (effect - threshold), with a
+    normal 95 % interval from the cells' standard errors (independent cells: se = sqrt(sum se^2) / k). The values
+    of one choice are judged on the same cells, as in choice_verdicts; the figure's summary, not a verdict."""
+    parts = []
+    if grid_cells is not None:
+        parts.append(grid_cells.assign(choice="protocol", choice_value=grid_cells["protocol"],
+                                       reference=grid_cells["protocol"] == REFERENCE_CHOICE["protocol"]))
+    c5 = cells[(cells["claim"] == "C5") | cells["claim"].str.startswith("C5@")]
+    reading = c5["claim"].map(lambda c: connectivity if c == "C5" else c.split("@")[1])
+    parts.append(c5.assign(claim="C5", choice="connectivity", choice_value=reading, reference=reading == connectivity))
+    if spec_cells is not None:  # spectral.specification's decided cells (choice, choice_value; reference: primary)
+        parts.append(spec_cells)
+    frame = pd.concat(parts, ignore_index=True)
+    frame = frame[frame["claim"].isin(claims) & frame["se"].notna()]
+    rows = []
+    for (claim, choice, value, reference), g in frame.groupby(["claim", "choice", "choice_value", "reference"]):
+        for dataset, d in g.groupby("dataset"):
+            effect = float((d["value"] - d["threshold"]).mean())
+            se = float(np.sqrt((d["se"] ** 2).sum()) / len(d))
+            rows.append({"claim": claim, "dataset": dataset, "choice": choice, "value": value,
+                         "reference": bool(reference), "cells": len(d), "effect": effect, "low": effect - 1.96 * se,
+                         "high": effect + 1.96 * se})
+    return pd.DataFrame(rows, columns=EFFECT_COLUMNS)

@@ -1,0 +1,116 @@
+"""Tests for spectral.choices: each claim's verdict per value of each choice, the values that change it, and the two
+renderings of that one structure (the tables' "same verdict under" and the answer line's words)."""
+import pandas as pd
+import pytest
+
+from spectral.choices import (CHOICE_COLUMNS, Change, changes_in_words, choice_verdicts, same_verdict,
+                              verdict_changes)
+
+
+def _verdicts(rows):
+    return pd.DataFrame(rows, columns=["protocol", "claim", "dataset", "verdict"])
+
+
+def test_a_verdict_that_changes_under_one_choice_says_so():
+    """C1 holds on the grid's cells under paper and per-layer but fails under authors-2020: 'changes under protocol
+    = authors-2020'; when every protocol agrees, 'every choice'. Flipping one verdict flips the text."""
+    grid = _verdicts([("paper", "C1", "all", "holds"), ("authors-2020", "C1", "all", "does not hold"),
+                      ("per-layer", "C1", "all", "holds")])
+    choices = choice_verdicts(_verdicts([]), grid, "l1")
+    assert same_verdict(choices, "C1") == ("changes under protocol = authors-2020 (overall: does not hold, paper on the same cells: holds)")
+    grid.loc[1, "verdict"] = "holds"
+    assert same_verdict(choice_verdicts(_verdicts([]), grid, "l1"), "C1") == "every choice (protocol)"
+
+
+def test_the_protocol_choice_is_judged_on_the_shared_cells_only():
+    """The headline verdict (paper's full N2 range: does not hold) never meets the grid's: on the grid's cells every
+    protocol holds, so the protocol does not change the verdict, whatever the full range says."""
+    headline = _verdicts([("paper", "C1", "all", "does not hold")])
+    grid = _verdicts([(p, "C1", "all", "holds") for p in ("paper", "authors-2020", "per-layer")])
+    choices = choice_verdicts(headline, grid, "l1")
+    assert set(choices["cells"]) == {"the sensitivity grid's"}
+    assert same_verdict(choices, "C1") == "every choice (protocol)"
+
+
+def test_c5_readings_are_one_choice_and_the_primary_is_the_reference():
+    """C5 (l1) holds, C5@abs-sum reads 'baseline no better than random': C5 changes under connectivity = abs-sum."""
+    verdicts = _verdicts([("pruning-2022", "C5", "all", "holds"), ("pruning-2022", "C5@l2", "all", "holds"),
+                          ("pruning-2022", "C5@abs-sum", "all", "baseline no better than random")])
+    text = same_verdict(choice_verdicts(verdicts, None, "l1"), "C5")
+    assert text == "changes under connectivity = abs-sum (overall: baseline no better than random, l1 on the same cells: holds)"
+
+
+def test_a_choice_that_changes_one_dataset_only_says_which():
+    """Overall both readings say 'baseline no better than random', but on Fashion-MNIST l1 does not hold where
+    abs-sum's baseline is no better than random: the column names that dataset, not 'every choice'."""
+    bnb = "baseline no better than random"
+    verdicts = _verdicts([("pruning-2022", "C5", "fashion-mnist", "does not hold"), ("pruning-2022", "C5", "all", bnb),
+                          ("pruning-2022", "C5@abs-sum", "fashion-mnist", bnb), ("pruning-2022", "C5@abs-sum", "all", bnb)])
+    text = same_verdict(choice_verdicts(verdicts, None, "l1"), "C5")
+    assert text == f"changes under connectivity = abs-sum (Fashion-MNIST: {bnb}, l1 on the same cells: does not hold)"
+    verdicts.loc[2, "verdict"] = "does not hold"
+    assert same_verdict(choice_verdicts(verdicts, None, "l1"), "C5") == "every choice (connectivity)"
+
+
+def test_a_choice_that_changes_nothing_is_named_beside_one_that_does():
+    """C1 changes under the protocol and not under the tuning: the column says both, so a reader sees the tuning was
+    varied; when the tuning changes it too, it moves into 'changes under'."""
+    grid = _verdicts([("paper", "C1", "all", "holds"), ("authors-2020", "C1", "all", "does not hold")])
+    spec = pd.DataFrame([{"claim": "C1", "dataset": "all", "choice": "tuning", "value": v, "reference": ref,
+                          "verdict": "does not hold", "cells_judged": "34 cells"}
+                         for v, ref in (("N2 = 100", True), ("per width", False))])
+    text = same_verdict(choice_verdicts(_verdicts([]), grid, "l1", spec), "C1")
+    assert text.startswith("changes under protocol = authors-2020 (") and text.endswith("; same under tuning")
+    spec.loc[1, "verdict"] = "holds"
+    text = same_verdict(choice_verdicts(_verdicts([]), grid, "l1", spec), "C1")
+    assert "tuning = per width (overall: holds, N2 = 100 on the same cells: does not hold)" in text
+    assert "same under" not in text
+
+
+def _choices(rows, claim="C1"):
+    """choice_verdicts' table from (choice, value, reference?, dataset, verdict) rows."""
+    return pd.DataFrame([{"claim": claim, "dataset": d, "choice": c, "value": v, "reference": ref, "verdict": verdict,
+                          "cells": "test"} for c, v, ref, d, verdict in rows], columns=CHOICE_COLUMNS)
+
+
+PROTOCOL_CHANGES = [("protocol", "paper", True, "mnist", "holds"), ("protocol", "paper", True, "fashion-mnist", "holds"),
+                    ("protocol", "authors-2020", False, "fashion-mnist", "holds in part"),
+                    ("protocol", "authors-2020", False, "mnist", "holds in part"),
+                    ("tuning", "N2 = 100", True, "mnist", "holds"), ("tuning", "per width", False, "mnist", "holds")]
+
+
+def test_one_structure_gives_both_renderings():
+    """verdict_changes lists each changing value per dataset (MNIST first) against the reference's verdict on the
+    same cells; the table's text and the answer's words are both rendered from it, and a choice that changes
+    nothing is named in both. Making the two protocols agree empties the changes in both renderings."""
+    choices = _choices(PROTOCOL_CHANGES)
+    found = verdict_changes(choices, "C1")
+    assert found.changes == (Change("protocol", "authors-2020", "mnist", "holds in part", "paper", "holds"),
+                             Change("protocol", "authors-2020", "fashion-mnist", "holds in part", "paper", "holds"))
+    assert found.varied == ("protocol", "tuning") and found.unchanged == ("tuning",)
+    assert same_verdict(choices, "C1") == (
+        "changes under protocol = authors-2020 (MNIST: holds in part, paper on the same cells: holds; Fashion-MNIST: "
+        "holds in part, paper on the same cells: holds); same under tuning")
+    assert changes_in_words(found) == ("depends on the protocol (on the cells the protocols share): authors-2020 "
+                                       "gives holds in part on both datasets (paper: holds); the same under the tuning")
+    choices.loc[choices["value"] == "authors-2020", "verdict"] = "holds"
+    assert verdict_changes(choices, "C1").changes == ()
+    assert same_verdict(choices, "C1") == "every choice (protocol, tuning)"
+    assert changes_in_words(verdict_changes(choices, "C1")) == "the same under every choice varied"
+
+
+@pytest.mark.parametrize("rows, words", [
+    ([], ""),  # no choice varied for the claim
+    ([("protocol", "paper", True, "all", "holds"), ("protocol", "authors-2020", False, "all", "does not hold")],
+     "depends on the protocol (on the cells the protocols share): authors-2020 gives does not hold overall "
+     "(paper: holds)"),
+    ([("connectivity", "l1", True, "fashion-mnist", "does not hold"),
+      ("connectivity", "abs-sum", False, "fashion-mnist", "baseline no better than random")],
+     "depends on the connectivity: abs-sum gives baseline no better than random on Fashion-MNIST (l1: does not hold)"),
+    ([("eigvec init", "uniform", True, "all", "not judged under this choice"),
+      ("eigvec init", "glorot", False, "all", "not judged under this choice")], ""),  # not judged: nothing to say
+])
+def test_the_answer_names_each_changing_value_with_its_verdict(rows, words):
+    """A value that changes only the overall verdict reads 'overall', one dataset is named, a choice under which the
+    claim could not be judged says nothing in the answer line."""
+    assert changes_in_words(verdict_changes(_choices(rows), "C1")) == words
