@@ -17,6 +17,10 @@ NAME = $(CONFIG_NAME)$(if $(PRECISION),-$(PRECISION))
 OVERRIDES := $(if $(PRECISION),--config precision=$(PRECISION) name=$(NAME))
 SPECIFICATION = $(shell grep -l '^specification:' $(CONFIG) 2>/dev/null)
 PRIMARY = $(shell sed -n 's/^  primary: *\([^ #]*\).*/\1/p' $(CONFIG) | tail -1)
+DESIGN = $(filter-out null,$(shell sed -n 's/^design: *\([^ #]*\).*/\1/p' $(CONFIG) | tail -1))
+# Publishing a run with a seed plan first checks that the plan was committed before its first record and that its
+# records are exactly the plan's seeds (spectral/declared.py); a run that fails is not published.
+DECLARED = $(if $(DESIGN),$(BIN)/python -m spectral declared output/$(NAME),@echo "$(NAME): no seed plan, nothing declared to check")
 DATA := resources/data
 MAKEDIR := $(dir $(abspath $(firstword $(MAKEFILE_LIST))))
 DATA_STAMPS := $(DATA)/mnist/.verified $(DATA)/fashion-mnist/.verified
@@ -96,10 +100,12 @@ publish: setup
 ifeq ($(NAME),smoke)
 	$(BIN)/python -m spectral publish --tables-only output/$(NAME) results/$(NAME)
 else ifneq ($(SPECIFICATION),)
+	$(DECLARED)
 	$(BIN)/python -m spectral specification output/$(NAME)
 	$(BIN)/python -m spectral publish output/$(NAME) results/$(NAME)
 	$(BIN)/python tools/join_specifications.py $(PRIMARY) $(if $(filter results/paper,$(PRIMARY)),--readme README.md)
 else
+	$(DECLARED)
 	$(BIN)/snakemake --cores 1 --configfile $(CONFIG) --rerun-triggers mtime -- output/$(NAME)/report/verdicts.csv
 	$(BIN)/snakemake --cores 1 --configfile $(CONFIG) --report output/$(NAME)/report.html
 	$(BIN)/python -m spectral publish output/$(NAME) results/$(NAME) $(if $(filter paper,$(NAME)),--readme README.md)

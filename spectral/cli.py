@@ -96,6 +96,10 @@ def build_parser() -> Parser:
     sp.add_argument("run", type=Path, help="the specification run (output/<name> or results/<name>)")
     sp.add_argument("--primary", type=Path, default=None, help="the primary run (default: its config's "
                     "specification.primary)")
+    dc = sub.add_parser("declared", help="was RUN's seed plan committed before its first record, and are its records "
+                        "exactly the plan's seeds? exit 0 yes, 1 a check fails, 2 not checkable")
+    dc.add_argument("run", type=Path, help="a finished or published run (output/<name> or results/<name>)")
+    dc.add_argument("--repo", type=Path, default=Path("."), help="the git repository that holds its seed plan")
     f = sub.add_parser("fetch-data", help="fill resources/data with verified files, printing each file's source")
     f.add_argument("names", nargs="+", help=f"any of {', '.join(data_mod.DATASETS)}")
     f.add_argument("--data-dir", default=None)
@@ -219,6 +223,11 @@ def main(argv=None) -> int:
             print(f"{args.results / 'README.md'}: regenerated")
         elif args.command == "specification":
             run_specification(args)
+        elif args.command == "declared":
+            from .declared import check, report
+            found = check(args.run, args.repo)
+            print(report(args.run, found))
+            return 0 if found.ok else 1
         elif args.command == "publish":
             if args.readme is not None and args.tables_only:
                 raise UsageError("--readme needs the full run's figures: leave out --tables-only")
