@@ -64,10 +64,12 @@ class Change:
 @dataclass(frozen=True)
 class VerdictChanges:
     """A claim's choices: those judged (`varied`, sorted), the values that change its verdict (`changes`, by choice and
-    value, MNIST first) and the choices under which it could not be judged (`unjudged`)."""
+    value, MNIST first), the choices under which it could not be judged (`unjudged`: no cell both values test, or no
+    reference value to compare with) and the datasets its choices were judged on (`datasets`, "all" left out)."""
     varied: tuple[str, ...]
     changes: tuple[Change, ...]
     unjudged: tuple[str, ...]
+    datasets: tuple[str, ...] = ()
 
     @property
     def unchanged(self) -> tuple[str, ...]:
@@ -78,23 +80,31 @@ class VerdictChanges:
 
 def verdict_changes(choices: pd.DataFrame, claim: str) -> VerdictChanges | None:
     """Which values of the choices varied for `claim` (choice_verdicts) change its verdict: per value, each dataset
-    whose verdict differs from the reference value's, or "all" only where no dataset differs. None when no choice was
-    varied for the claim."""
+    whose verdict differs from the reference value's, or "all" only where no dataset differs; a dataset where either
+    value is not judged is no change. None when no choice was varied for the claim. ValueError when a choice has two
+    reference verdicts on one dataset (two runs varying one choice: their references are other cells)."""
     g = choices[choices["claim"] == claim]
     if g.empty:
         return None
-    unjudged = tuple(sorted(ch for ch, c in g.groupby("choice") if (c["verdict"] == NOT_JUDGED).all()))
+    is_ref = g["reference"].astype(bool)
+    doubled = g[is_ref].duplicated(["choice", "dataset"])
+    if doubled.any():
+        row = g[is_ref][doubled].iloc[0]
+        raise ValueError(f"{claim}: choice {row['choice']!r} has two reference verdicts on {row['dataset']} (two runs "
+                         "vary it?): each value must be compared with its own run's reference")
+    unjudged = tuple(sorted(ch for ch, c in g.groupby("choice")
+                            if (c["verdict"] == NOT_JUDGED).all() or not c["reference"].astype(bool).any()))
     g = g[~g["choice"].isin(unjudged)]
     changes = []
     for (choice, value), c in g[~g["reference"].astype(bool)].groupby(["choice", "value"], sort=True):
         ref = g[(g["choice"] == choice) & g["reference"].astype(bool)].set_index("dataset")
-        if ref.empty:
-            continue
-        differ = [r for r in c.itertuples() if r.dataset in ref.index and r.verdict != ref.loc[r.dataset, "verdict"]]
+        differ = [r for r in c.itertuples() if r.dataset in ref.index and NOT_JUDGED not in
+                  (r.verdict, ref.loc[r.dataset, "verdict"]) and r.verdict != ref.loc[r.dataset, "verdict"]]
         shown = [r for r in differ if r.dataset != "all"] or differ
         changes += [Change(choice, value, r.dataset, r.verdict, ref["value"].iloc[0], ref.loc[r.dataset, "verdict"])
                     for r in sorted(shown, key=lambda r: r.dataset != "mnist")]
-    return VerdictChanges(tuple(sorted(set(g["choice"]))), tuple(changes), unjudged)
+    datasets = tuple(sorted(set(g["dataset"]) - {"all"}, key=lambda d: d != "mnist"))
+    return VerdictChanges(tuple(sorted(set(g["choice"]))), tuple(changes), unjudged, datasets)
 
 
 def same_verdict(choices: pd.DataFrame, claim: str) -> str:
@@ -125,24 +135,29 @@ def changes_in_words(found: VerdictChanges | None) -> str:
     """The answer line's part on choices: 'the same under every choice varied'; or, per choice that changes the
     verdict, each value with the verdict it gives and the reference value's on the same cells ('depends on the
     protocol (on the cells the protocols share): authors-2020 gives holds in part on Fashion-MNIST (paper: holds)'),
-    then 'the same under the X' for the choices that change nothing; "" when no choice was judged for the claim."""
-    if found is None or not found.varied:
+    then 'the same under the X' for the choices that change nothing; then 'not judged under the W'. "" when no
+    choice was varied for the claim."""
+    if found is None:
         return ""
+    unjudged = ["not judged under the " + " and the ".join(found.unjudged)] if found.unjudged else []
+    if not found.varied:
+        return "; ".join(unjudged)
     if not found.changes:
-        return "the same under every choice varied"
+        return "; ".join(["the same under every choice varied", *unjudged])
     where: dict[tuple, list[str]] = {}  # (choice, value, verdict, reference value, its verdict) -> datasets
     for c in found.changes:
         where.setdefault((c.choice, c.value, c.verdict, c.reference_value, c.reference_verdict), []).append(c.dataset)
+    every = "both datasets" if len(found.datasets) == 2 else "every dataset"
     by_choice: dict[str, list[str]] = {}
     for (choice, value, verdict, ref_value, ref_verdict), datasets in where.items():
-        on = ("overall" if datasets == ["all"] else "on both datasets" if len(datasets) == 2 else
-              "on " + ", ".join(DATASET_NAMES.get(d, d) for d in datasets))
+        on = ("overall" if datasets == ["all"] else f"on {every}" if len(datasets) > 1 and
+              set(datasets) == set(found.datasets) else "on " + ", ".join(DATASET_NAMES.get(d, d) for d in datasets))
         by_choice.setdefault(choice, []).append(f"{value} gives {verdict} {on} ({ref_value}: {ref_verdict})")
     parts = [f"depends on the {choice}{SCOPE.get(choice, '')}: " + "; ".join(values)
              for choice, values in sorted(by_choice.items())]
     if found.unchanged:
         parts.append("the same under the " + " and the ".join(found.unchanged))
-    return "; ".join(parts)
+    return "; ".join(parts + unjudged)
 
 
 CURVE_CLAIMS = ("C1", "C2@1pp", "C5")  # headline claims whose cells share one unit (pp of test accuracy)

@@ -108,9 +108,35 @@ def test_one_structure_gives_both_renderings():
       ("connectivity", "abs-sum", False, "fashion-mnist", "baseline no better than random")],
      "depends on the connectivity: abs-sum gives baseline no better than random on Fashion-MNIST (l1: does not hold)"),
     ([("eigvec init", "uniform", True, "all", "not judged under this choice"),
-      ("eigvec init", "glorot", False, "all", "not judged under this choice")], ""),  # not judged: nothing to say
+      ("eigvec init", "glorot", False, "all", "not judged under this choice")], "not judged under the eigvec init"),
+    ([("tuning", "per width", False, "mnist", "holds")], "not judged under the tuning"),  # no reference to compare with
+    ([("tuning", "N2 = 100", True, "mnist", "holds"), ("tuning", "per width", False, "mnist",
+                                                        "not judged under this choice")],
+     "the same under every choice varied"),  # a value not judged on a dataset is no change there
+    ([(c, v, ref, d, "holds" if ref or d == "mnist" else "does not hold") for c, v, ref in (
+        ("tuning", "N2 = 100", True), ("tuning", "per width", False)) for d in ("mnist", "fashion-mnist", "cifar10")],
+     "depends on the tuning: per width gives does not hold on Fashion-MNIST, CIFAR-10 (N2 = 100: holds)"),  # 2 of 3
 ])
 def test_the_answer_names_each_changing_value_with_its_verdict(rows, words):
-    """A value that changes only the overall verdict reads 'overall', one dataset is named, a choice under which the
-    claim could not be judged says nothing in the answer line."""
+    """A value that changes only the overall verdict reads 'overall'; the datasets are named unless they are all the
+    claim's (never 'both' for two of three); a choice under which the claim could not be judged (no shared cell, no
+    reference) is named as such, and a value not judged on a dataset changes nothing there."""
     assert changes_in_words(verdict_changes(_choices(rows), "C1")) == words
+
+
+def test_the_table_and_the_answer_name_the_same_unjudged_choice():
+    """The tables' text and the answer line both say the claim was not judged under the tuning."""
+    choices = _choices([*PROTOCOL_CHANGES[:2], ("protocol", "authors-2020", False, "mnist", "holds"),
+                        ("tuning", "N2 = 100", True, "all", "not judged under this choice"),
+                        ("tuning", "per width", False, "all", "not judged under this choice")])
+    assert same_verdict(choices, "C1") == "every choice (protocol); not judged under tuning"
+    assert changes_in_words(verdict_changes(choices, "C1")) == ("the same under every choice varied; not judged under "
+                                                                "the tuning")
+
+
+def test_two_references_for_one_choice_are_refused():
+    """Two runs varying one choice would each bring a reference on other cells: refused, never compared at random."""
+    doubled = _choices(PROTOCOL_CHANGES + [("protocol", "paper", True, "mnist", "does not hold")])
+    with pytest.raises(ValueError, match="two reference verdicts on mnist"):
+        verdict_changes(doubled, "C1")
+    assert verdict_changes(_choices(PROTOCOL_CHANGES), "C1") is not None
