@@ -17,10 +17,9 @@ NAME = $(CONFIG_NAME)$(if $(PRECISION),-$(PRECISION))
 OVERRIDES := $(if $(PRECISION),--config precision=$(PRECISION) name=$(NAME))
 SPECIFICATION = $(shell grep -l '^specification:' $(CONFIG) 2>/dev/null)
 PRIMARY = $(shell sed -n 's/^  primary: *\([^ #]*\).*/\1/p' $(CONFIG) | tail -1)
-DESIGN = $(filter-out null,$(shell sed -n 's/^design: *\([^ #]*\).*/\1/p' $(CONFIG) | tail -1))
-# Publishing a run with a seed plan first checks that the plan was committed before its first record and that its
-# records are exactly the plan's seeds (spectral/declared.py); a run that fails is not published.
-DECLARED = $(if $(DESIGN),$(BIN)/python -m spectral declared output/$(NAME),@echo "$(NAME): no seed plan, nothing declared to check")
+# Publishing a run first checks that its seed plan (if its merged config has one) was committed before its first
+# record and that its records are exactly the plan's seeds (spectral/declared.py); a run that fails is not published.
+DECLARED = $(BIN)/python -m spectral declared --if-planned output/$(NAME)
 DATA := resources/data
 MAKEDIR := $(dir $(abspath $(firstword $(MAKEFILE_LIST))))
 DATA_STAMPS := $(DATA)/mnist/.verified $(DATA)/fashion-mnist/.verified

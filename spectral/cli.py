@@ -100,6 +100,8 @@ def build_parser() -> Parser:
                         "exactly the plan's seeds? exit 0 yes, 1 a check fails, 2 not checkable")
     dc.add_argument("run", type=Path, help="a finished or published run (output/<name> or results/<name>)")
     dc.add_argument("--repo", type=Path, default=Path("."), help="the git repository that holds its seed plan")
+    dc.add_argument("--if-planned", action="store_true", help="a run whose config has no seed plan passes (make "
+                    "publish: the merged config in its provenance decides)")
     f = sub.add_parser("fetch-data", help="fill resources/data with verified files, printing each file's source")
     f.add_argument("names", nargs="+", help=f"any of {', '.join(data_mod.DATASETS)}")
     f.add_argument("--data-dir", default=None)
@@ -224,7 +226,10 @@ def main(argv=None) -> int:
         elif args.command == "specification":
             run_specification(args)
         elif args.command == "declared":
-            from .declared import check, report
+            from .declared import check, planned, report
+            if args.if_planned and not planned(args.run):
+                print(f"{args.run}: no seed plan, nothing declared to check")
+                return 0
             found = check(args.run, args.repo)
             print(report(args.run, found))
             return 0 if found.ok else 1

@@ -1,15 +1,18 @@
-"""Declared before its data: was a run's seed plan committed before its first record, and are its records the plan?
+"""Was a run's seed plan declared before its data, and are its records the plan?
 
 A statistician signs a run's verdicts only if the sample sizes were fixed before the samples (docs/verdict-rule.md:
 adding seeds after a look is optional stopping). For a run with a seed plan (its config's `design`), read from its
-run records (RUN/runs/**/seed*.json, as `make reproduce` writes them and `make publish` copies them) and from git:
+run records (RUN/runs/**/seed*.json, as `make reproduce` writes them and `make publish` copies them) and from the
+history of the commits that trained them:
 1. `ancestor`: the commit that first added the plan file is an ancestor of every commit that trained a record;
 2. `before`: that commit's time precedes the first record's start (its finish time less its wall time);
 3. `unchanged`: the plan's substance (first seed, and each cell's number of seeds) is the same at the declaring
-   commit, at every training commit and in the working tree; its comments and compute estimate may change;
+   commit and at every training commit (its comments and compute estimate may change); the working tree's copy is
+   reported, not judged, since later edits say nothing of when the data came;
 4. `records`: the records are exactly the plan's seeds, cell by cell: none missing, none added.
-A record whose commit git does not know (a dirty tree, a commit from another clone) fails 1 and 3: it cannot be
-placed after the plan.
+A record trained from a dirty tree (its commit ends in -dirty) or at a commit git does not know fails 1 and 3: its
+code cannot be placed after the plan. The check is about the seed plan only: the verdict rule and the analysis
+settings have their own history (docs/verdict-rule.md, the run's provenance.json `reanalysis`).
 """
 from __future__ import annotations
 
@@ -53,63 +56,101 @@ def _records(run: Path) -> list[dict]:
     """Each record's cell key, seed, start and commit."""
     out = []
     for path in sorted((run / "runs").rglob("seed*.json")):
-        r = json.loads(path.read_text())
-        protocol, dataset, experiment, scheme, n2 = path.relative_to(run / "runs").parts[:5]
-        end = dt.datetime.fromisoformat(r["finished_at"])
-        out.append({"cell": (protocol, dataset, experiment, scheme, int(n2.removeprefix("n"))), "seed": int(r["seed"]),
-                    "start": end - dt.timedelta(seconds=r["wall_time_s"]), "commit": str(r.get("git_commit"))})
+        try:
+            r = json.loads(path.read_text())
+            protocol, dataset, experiment, scheme, n2 = path.relative_to(run / "runs").parts[:5]
+            end = dt.datetime.fromisoformat(r["finished_at"])
+            if end.tzinfo is None:
+                raise ValueError("finished_at has no time zone")
+            out.append({"cell": (protocol, dataset, experiment, scheme, int(n2.removeprefix("n"))),
+                        "seed": int(r["seed"]), "start": end - dt.timedelta(seconds=float(r["wall_time_s"])),
+                        "commit": str(r.get("git_commit"))})
+        except (ValueError, KeyError, TypeError) as err:
+            raise DeclarationError(f"{path} is not a run record with a seed, finish time and wall time "
+                                   f"({type(err).__name__}: {err})") from None
     return out
 
 
 def _plan_at(repo: Path, commit: str, plan: str) -> dict | None:
-    """{cell: seed values} of the plan as committed at `commit`, or None where it is not there."""
+    """{cell: seed values} of the plan as committed at `commit`; None where it is not there or does not parse."""
     shown = _git(repo, "show", f"{commit}:{plan}")
-    return cell_seeds(yaml.safe_load(shown.stdout)) if shown.returncode == 0 else None
+    if shown.returncode != 0:
+        return None
+    try:
+        return cell_seeds(yaml.safe_load(shown.stdout))
+    except (yaml.YAMLError, KeyError, TypeError, ValueError):
+        return None
+
+
+def _known(repo: Path, commit: str) -> bool:
+    return _git(repo, "cat-file", "-e", f"{commit}^{{commit}}").returncode == 0
+
+
+def planned(run: Path) -> bool:
+    """Does the run's config (provenance.json, the config as merged) name a seed plan?"""
+    prov_path = Path(run) / "provenance.json"
+    if not prov_path.is_file():
+        raise DeclarationError(f"{run} has no provenance.json: not a finished run")
+    try:
+        return bool(json.loads(prov_path.read_text())["config"].get("design"))
+    except (ValueError, KeyError, AttributeError, TypeError):
+        raise DeclarationError(f"{prov_path} has no config: not a run's provenance") from None
 
 
 def check(run: Path, repo: Path) -> Declaration:
     """The four checks of the module docstring for a finished or published run directory `run` in `repo`."""
     run, repo = Path(run), Path(repo)
-    prov_path = run / "provenance.json"
-    if not prov_path.is_file():
-        raise DeclarationError(f"{run} has no provenance.json: not a finished run")
-    plan = json.loads(prov_path.read_text())["config"].get("design")
-    if not plan:
+    if not planned(run):
         raise DeclarationError(f"{run} has no seed plan (its config's design is empty): nothing was declared")
+    plan = json.loads((run / "provenance.json").read_text())["config"]["design"]
+    shallow = _git(repo, "rev-parse", "--is-shallow-repository")
+    if shallow.returncode != 0:
+        raise DeclarationError(f"{repo} is not a git repository")
+    if shallow.stdout.strip() == "true":
+        raise DeclarationError(f"{repo} is a shallow clone: its history cannot date the plan (git fetch --unshallow)")
     records = _records(run)
     if not records:
         raise DeclarationError(f"{run} has no run records under runs/")
-    added = _git(repo, "log", "--all", "--diff-filter=A", "--reverse", "--format=%H %cI", "--", plan).stdout.split()
-    if not added:
-        raise DeclarationError(f"{plan} has no commit in {repo}'s history: it was never declared")
-    commit, committed_at = added[0], dt.datetime.fromisoformat(added[1])
     commits: dict[str, int] = {}
     for r in records:
         commits[r["commit"]] = commits.get(r["commit"], 0) + 1
+    known = [c for c in commits if _known(repo, c)]  # a -dirty or foreign commit is not
+    added = _git(repo, "log", *known, "HEAD", "--diff-filter=A", "--reverse", "--format=%H %cI", "--",
+                 plan).stdout.split()  # the histories of the training commits and of HEAD, no other branch
+    if not added:
+        raise DeclarationError(f"{plan} was never added in the history of HEAD or of the commits that trained {run}")
+    commit, committed_at = added[0], dt.datetime.fromisoformat(added[1])
+    declared = _plan_at(repo, commit, plan)
+    if declared is None:
+        raise DeclarationError(f"{plan} as first committed ({commit[:12]}) is not a seed plan")
     passed, details = {}, {}
-    late = [c for c in commits if _git(repo, "merge-base", "--is-ancestor", commit, c).returncode != 0]
+    late = [c for c in commits if c not in known or _git(repo, "merge-base", "--is-ancestor", commit, c).returncode]
     passed["ancestor"] = not late
     details["ancestor"] = (f"an ancestor of the {len(commits)} commit(s) that trained the records" if not late else
-                           f"not an ancestor of {', '.join(c[:12] for c in late)} (or git does not know it)")
+                           "not an ancestor of " + ", ".join(
+                               f"{c} (trained from a dirty tree)" if c.endswith("-dirty") else
+                               f"{c} (a commit git does not know)" if c not in known else c[:12] for c in late))
     first = min(r["start"] for r in records)
     passed["before"] = committed_at < first
     details["before"] = f"committed {committed_at.isoformat()}, first record started {first.isoformat(timespec='seconds')}"
-    declared = _plan_at(repo, commit, plan)
-    versions = {c[:12]: _plan_at(repo, c, plan) for c in commits}
+    moved = [c[:12] if c in known else c for c in commits if c not in known or _plan_at(repo, c, plan) != declared]
     tree = repo / plan
-    versions["working tree"] = cell_seeds(yaml.safe_load(tree.read_text())) if tree.is_file() else None
-    moved = [where for where, seeds in versions.items() if seeds != declared]
+    try:
+        same_tree = tree.is_file() and cell_seeds(yaml.safe_load(tree.read_text())) == declared
+    except (yaml.YAMLError, KeyError, TypeError, ValueError):
+        same_tree = False
     passed["unchanged"] = not moved
-    details["unchanged"] = ("its cells and seeds the same at " + ", ".join(versions) if not moved else
-                            f"its cells or seeds differ (or it is missing) at {', '.join(moved)}")
-    planned = {(cell, s) for cell, seeds in declared.items() for s in seeds}
+    details["unchanged"] = (("its cells and seeds the same at every training commit" if not moved else
+                             f"its cells or seeds differ (or it is missing) at {', '.join(moved)}")
+                            + f"; the working tree's copy {'is the same' if same_tree else 'differs or is missing'}")
+    plan_seeds = {(cell, s) for cell, seeds in declared.items() for s in seeds}
     found = {(r["cell"], r["seed"]) for r in records}
-    missing, extra = planned - found, found - planned
+    missing, extra = plan_seeds - found, found - plan_seeds
     passed["records"] = not missing and not extra and len(found) == len(records)
+    example = sorted(missing or extra)[0] if missing or extra else None
     details["records"] = (f"{len(found)} records in {len(declared)} cells, {len(missing)} of the plan's seeds missing, "
                           f"{len(extra)} not in the plan" + (", duplicates" if len(found) != len(records) else "")
-                          + (f" (e.g. {'/'.join(map(str, sorted(missing or extra)[0][0]))} seed "
-                             f"{sorted(missing or extra)[0][1]})" if missing or extra else ""))
+                          + (f" (e.g. {'/'.join(map(str, example[0]))} seed {example[1]})" if example else ""))
     return Declaration(plan, commit, committed_at, first, commits, passed, details)
 
 
@@ -117,5 +158,5 @@ def report(run: Path, d: Declaration) -> str:
     """What `python -m spectral declared RUN` prints: one line per check."""
     lines = [f"{run}: seed plan {d.plan}, declared at {d.commit[:12]}"]
     lines += [f"  {name:<9} {'yes' if d.passed[name] else 'NO '}  {d.details[name]}" for name in CHECKS]
-    lines.append("  declared before its data: " + ("yes" if d.ok else "NO"))
+    lines.append("  seed plan declared before its data: " + ("yes" if d.ok else "NO"))
     return "\n".join(lines)

@@ -89,12 +89,15 @@ def test_a_plan_edited_after_its_declaration_fails(repo, tmp_path):
 
 
 def test_a_training_commit_that_does_not_descend_from_the_plan_fails(repo, tmp_path):
-    """Code committed on a branch cut before the plan trained the records: git cannot place them after it."""
+    """Code committed on a branch cut before the plan trained the records: git cannot place them after it, even
+    though they finished after the plan's commit."""
     _commit(repo, "start", DECLARED_AT - dt.timedelta(days=1))
+    main_branch = _git(repo, "rev-parse", "--abbrev-ref", "HEAD")
     _git(repo, "branch", "early")
     _commit(repo, "plan", DECLARED_AT, PLAN)
     _git(repo, "checkout", "-q", "early")
     trained = _commit(repo, "train elsewhere", DECLARED_AT + dt.timedelta(hours=1))
+    _git(repo, "checkout", "-q", main_branch)  # checked from the branch that holds the plan
     found = check(_run(tmp_path, trained, DECLARED_AT + dt.timedelta(hours=2)), repo)
     assert not found.passed["ancestor"] and not found.passed["unchanged"]
 
@@ -114,15 +117,42 @@ def test_records_must_be_exactly_the_plan(repo, tmp_path, seeds, detail):
 
 
 def test_the_command_exits_by_outcome(repo, tmp_path, capsys):
-    """0 declared before its data, 1 a check fails, 2 nothing to check (one line)."""
+    """0 declared before its data, 1 a check fails, 2 nothing to check (one line), unless --if-planned."""
     _commit(repo, "plan", DECLARED_AT, PLAN)
     trained = _commit(repo, "train", DECLARED_AT + dt.timedelta(hours=1))
     run = _run(tmp_path, trained, DECLARED_AT + dt.timedelta(hours=2))
     assert main(["declared", str(run), "--repo", str(repo)]) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "  declared before its data: yes"
+    assert capsys.readouterr().out.splitlines()[-1] == "  seed plan declared before its data: yes"
     (run / "runs" / "paper" / "mnist" / "perceptron" / "spectral-eigvals" / "n0" / "seed10.json").unlink()
     assert main(["declared", str(run), "--repo", str(repo)]) == 1
     (run / "provenance.json").write_text(json.dumps({"config": {"design": None}}))
     assert main(["declared", str(run), "--repo", str(repo)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "no seed plan" in err and "\n" not in err
+    assert main(["declared", str(run), "--repo", str(repo), "--if-planned"]) == 0  # make publish: nothing to check
+
+
+def test_a_record_from_a_dirty_tree_cannot_be_placed_after_the_plan(repo, tmp_path):
+    _commit(repo, "plan", DECLARED_AT, PLAN)
+    trained = _commit(repo, "train", DECLARED_AT + dt.timedelta(hours=1))
+    found = check(_run(tmp_path, trained + "-dirty", DECLARED_AT + dt.timedelta(hours=2)), repo)
+    assert not found.passed["ancestor"] and not found.passed["unchanged"] and found.passed["records"]
+    assert "trained from a dirty tree" in found.details["ancestor"]
+
+
+@pytest.mark.parametrize("spoil, message", [
+    (lambda run, repo: next((run / "runs").rglob("seed11.json")).write_text(json.dumps({"seed": 11})),
+     "is not a run record"),
+    (lambda run, repo: (run / "provenance.json").write_text("[]"), "has no config"),
+    (lambda run, repo: subprocess.run(["rm", "-rf", str(repo / ".git")], check=True), "is not a git repository"),
+])
+def test_input_that_cannot_be_checked_is_one_line(repo, tmp_path, capsys, spoil, message):
+    _commit(repo, "plan", DECLARED_AT, PLAN)
+    trained = _commit(repo, "train", DECLARED_AT + dt.timedelta(hours=1))
+    run = _run(tmp_path, trained, DECLARED_AT + dt.timedelta(hours=2))
+    assert main(["declared", str(run), "--repo", str(repo)]) == 0
+    capsys.readouterr()
+    spoil(run, repo)
+    assert main(["declared", str(run), "--repo", str(repo)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err
