@@ -160,3 +160,22 @@ def report(run: Path, d: Declaration) -> str:
     lines += [f"  {name:<9} {'yes' if d.passed[name] else 'NO '}  {d.details[name]}" for name in CHECKS]
     lines.append("  seed plan declared before its data: " + ("yes" if d.ok else "NO"))
     return "\n".join(lines)
+
+
+def summary(run: Path, repo: Path) -> str | None:
+    """One line for a published run's README: the plan, its commit and date against the first record's, and whether
+    every check passed; None for a run without a seed plan."""
+    if not planned(run):
+        return None
+    try:
+        d = check(run, repo)
+    except DeclarationError as err:
+        return f"not checked: {err}"
+    records = sum(d.training_commits.values())
+    head = (f"`{d.plan}`, committed at `{d.commit[:7]}` ({d.committed_at.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M} "
+            f"UTC); first record started {d.first_record.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M} UTC")
+    if d.ok:
+        return (f"{head}: declared before its data, an ancestor of every training commit, unchanged since, and the "
+                f"{records} records are exactly its seeds (`python -m spectral declared`)")
+    failed = ", ".join(f"{name}: {d.details[name]}" for name in CHECKS if not d.passed[name])
+    return f"{head}: NOT declared before its data ({failed})"

@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from .compare import CELL, run_config
+from .declared import summary
 from .records import WriteError
 
 TABLES_ONLY = ("tables", "sensitivity", "claims.csv", "claims.md", "claim_verdicts.csv", "provenance.json")
@@ -143,7 +144,7 @@ def verdicts_text(config: dict) -> str:
 
 
 def results_readme(results: Path, times: pd.DataFrame, size_mb: float, n_files: int,
-                   tune: pd.DataFrame | None = None) -> str:
+                   tune: pd.DataFrame | None = None, declared: str | None = None) -> str:
     protocols, commits = published_runs(results)
     trained = dict(sorted(commits.items(), key=lambda kv: (-kv[1], kv[0])))  # most runs first
     prov = {**json.loads((results / "provenance.json").read_text()), "training_commits": trained}
@@ -165,6 +166,7 @@ def results_readme(results: Path, times: pd.DataFrame, size_mb: float, n_files: 
         "arrays are not published) |",
         f"| wall time | {wall_time_text(times)} |",
         *([f"| learning-rate tuning | {tune_time_text(tune)} |"] if tune is not None and not tune.empty else []),
+        *([f"| seed plan | {declared} |"] if declared else []),
         f"| size | {n_files} files, {size_mb:.1f} MB |", "",
         verdicts_text(prov["config"]), "",
     ]
@@ -223,7 +225,8 @@ def _build(output: Path, tmp: Path, tables_only: bool) -> None:
             tune.to_csv(tmp / "tables" / "tune_times.csv", index=False)
         files = [p for p in tmp.rglob("*") if p.is_file()]
         size_mb = sum(p.stat().st_size for p in files) / 1e6
-        (tmp / "README.md").write_text(results_readme(tmp, times, size_mb, len(files) + 1, tune))
+        declared = summary(output, Path(__file__).resolve().parents[1])  # the plan's path is the checkout's
+        (tmp / "README.md").write_text(results_readme(tmp, times, size_mb, len(files) + 1, tune, declared))
 
 
 def short_commit(commit: str | None) -> str:

@@ -156,3 +156,19 @@ def test_input_that_cannot_be_checked_is_one_line(repo, tmp_path, capsys, spoil,
     assert main(["declared", str(run), "--repo", str(repo)]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err
+
+
+def test_the_published_readme_line_says_whether_the_plan_came_first(repo, tmp_path):
+    """summary: the plan, its commit and date, the first record's date, and 'declared before its data' only when every
+    check passes; NOT with the failed check otherwise; None without a plan."""
+    from spectral.declared import summary
+    _commit(repo, "plan", DECLARED_AT, PLAN)
+    trained = _commit(repo, "train", DECLARED_AT + dt.timedelta(hours=1))
+    run = _run(tmp_path, trained, DECLARED_AT + dt.timedelta(hours=2))
+    line = summary(run, repo)
+    assert line.startswith("`plan.yaml`, committed at ") and "(2026-01-01 12:00 UTC)" in line
+    assert ": declared before its data" in line and "the 3 records are exactly its seeds" in line
+    next((run / "runs").rglob("seed11.json")).unlink()
+    assert ": NOT declared before its data (records: " in summary(run, repo)
+    (run / "provenance.json").write_text(json.dumps({"config": {"design": None}}))
+    assert summary(run, repo) is None
