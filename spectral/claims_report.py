@@ -7,6 +7,7 @@ first, then what each verdict means (spectral/claims.py), the robustness section
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -154,6 +155,14 @@ def verdict_text(row) -> str:
     counts = f"{row.cells_hold}/{row.cells}" + (f", {row.cells_at_threshold} at threshold" if row.cells_at_threshold
                                                  else "") + (f", {row.cells_fail} fail" if row.cells_fail else "")
     return f"{row.verdict} ({counts})"
+
+
+def verdict_counts(text: str) -> tuple[str, int, int]:
+    """(verdict, failing cells, claim cells) of a verdict_text: 'does not hold (15/17, 1 at threshold, 1 fail)' ->
+    ('does not hold', 1, 17); '–' -> ('–', 0, 0)."""
+    n = re.search(r"\(\d+/(\d+)", text)
+    fail = re.search(r"(\d+) fail\)", text)
+    return text.split(" (")[0], (int(fail.group(1)) if fail else 0), (int(n.group(1)) if n else 0)
 
 
 # The papers' claims, in their words where the text could be read (docs/evidence.md), else our summary of it; every

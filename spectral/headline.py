@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 from typing import NamedTuple
 
@@ -21,7 +20,7 @@ import pandas as pd
 
 from .choices import VerdictChanges, changes_in_words, choice_verdicts, verdict_changes
 from .claims import CLAIM_TEXT, DATASET_NAMES, claim_base
-from .claims_report import OWN_PROTOCOL_CLAIMS, verdict_table
+from .claims_report import OWN_PROTOCOL_CLAIMS, verdict_counts, verdict_table
 from .compare import run_config
 from .publish import PublishError, short_commit, wall_time_text
 from .specification import published_specifications
@@ -46,23 +45,16 @@ def failing_cells(cells: pd.DataFrame, claim: str, protocol: str, datasets) -> s
     return "; ".join(parts)
 
 
-def _counts(text: str) -> tuple[int, int]:
-    """(failing cells, claim cells) of a verdict_text: 'does not hold (15/17, 1 at threshold, 1 fail)' -> (1, 17)."""
-    n = re.search(r"\(\d+/(\d+)", text)
-    fail = re.search(r"(\d+) fail\)", text)
-    return (int(fail.group(1)) if fail else 0), (int(n.group(1)) if n else 0)
-
-
 def bottom_line(row: dict, datasets, failing: str = "", changes: VerdictChanges | None = None) -> str:
     """One line per claim from its verdicts: the verdict word per dataset; where it does not hold, how many of its
     claim cells fail and where (`failing`); then each choice that changes it, with the verdict each value gives, or
     that none does (`changes`: choices.verdict_changes)."""
-    texts = [row[DATASET_NAMES.get(d, d)] for d in datasets]
-    words = [t.split(" (")[0] for t in texts]
+    parsed = [verdict_counts(row[DATASET_NAMES.get(d, d)]) for d in datasets]
+    words = [word for word, _, _ in parsed]
     both = "either dataset" if words[0] == "does not hold" else "both datasets"  # not "does not hold on both"
     line = (f"{words[0]} on {both}" if len(set(words)) == 1 and len(words) == 2 else
             ", ".join(f"{w} on {DATASET_NAMES.get(d, d)}" for w, d in zip(words, datasets)))
-    fails = [(_counts(t), DATASET_NAMES.get(d, d)) for t, d in zip(texts, datasets) if _counts(t)[0]]
+    fails = [((k, n), DATASET_NAMES.get(d, d)) for (_, k, n), d in zip(parsed, datasets) if k]
     if fails:
         def cells(k, n):
             return f"{k} of {n} claim cells fail{'s' * (k == 1)}"

@@ -52,3 +52,17 @@ def test_a_permutation_disagreement_quotes_both_directions():
     cells.loc[i, "perm_disagrees"] = True
     line = next(x for x in claims_markdown(cells, verdicts).splitlines() if x.startswith(f"- {cells.loc[i, 'protocol']}"))
     assert "p_against t 0.032, permutation 0.066" in line and cells.loc[i, "statistic"] in line
+
+
+def test_verdict_counts_reads_what_verdict_text_writes():
+    """The claim-level verdict text and its reading are one format: every count survives the round trip, and a
+    changed count changes the reading."""
+    from types import SimpleNamespace
+
+    from spectral.claims_report import verdict_counts, verdict_text
+    for verdict, n, hold, threshold, fail in (("does not hold", 17, 15, 1, 1), ("holds", 4, 4, 0, 0),
+                                               ("holds in part", 8, 3, 0, 2)):
+        row = SimpleNamespace(verdict=verdict, cells=n, cells_hold=hold, cells_at_threshold=threshold, cells_fail=fail)
+        assert verdict_counts(verdict_text(row)) == (verdict, fail, n)
+    assert verdict_counts("does not hold (15/17, 2 fail)") != ("does not hold", 1, 17)
+    assert verdict_counts("–") == ("–", 0, 0)
