@@ -269,12 +269,14 @@ def fig_specification_curve(effects: pd.DataFrame, png, pdf) -> None:
     """A specification curve (Simonsohn, Simmons & Nelson 2020) per headline claim: each specification's mean effect
     beyond the claim's threshold (pp, 95 % interval), sorted; under it, the choice value that made it (filled: the
     headline's value). Every other choice is at the headline's value."""
+    from .choices import CURVE_CLAIMS
     from .claims import DATASET_NAMES
-    claims = [c for c in ("C1", "C2@1pp", "C5") if c in set(effects["claim"])]
+    claims = [c for c in CURVE_CLAIMS if c in set(effects["claim"])]
     if not claims:  # a config without these claims' cells (a smoke run): say so on the figure
         fig, ax = plt.subplots(figsize=(5, 1.5))
         ax.axis("off")
-        ax.text(0.5, 0.5, "no cells of C1, C2@1pp or C5 with a test", ha="center", va="center")
+        ax.text(0.5, 0.5, f"no cells of {', '.join(CURVE_CLAIMS[:-1])} or {CURVE_CLAIMS[-1]} with a test", ha="center",
+                va="center")
         return _save(fig, png, pdf)
     rows_of = {}
     for claim in claims:
