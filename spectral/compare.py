@@ -16,12 +16,12 @@ mean(reference) of the test accuracy over seeds (each side its own seeds and see
 interval. A cell is *flagged* when that interval excludes 0; a cell whose seeds all agree exactly (sd 0 on both
 sides) is flagged by any difference, so a bit-identical rerun passes and a moved number fails. Between independent
 runs about 5 % of cells are flagged by chance alone, so `summary` prints that expectation and its binomial 95 %
-range beside the count.
+range beside the count; more flagged cells than its 97.5 % quantile (`chance_limit`) is a difference.
 Per claim (claim_verdicts.csv: protocol, claim, dataset): `agrees` when the verdicts are equal; otherwise
 `contradiction` when one run says holds and the other does not hold, else `power` (the two differ in how decided
 they are: holds in part, inconclusive, at the threshold against a decided verdict). A rerun passes when no cell is
 flagged, every claim agrees and neither run has a cell or claim the other lacks; independent runs pass when no
-claim contradicts the other.
+claim contradicts the other and no more cells are flagged than `chance_limit` allows.
 A run re-decided after it was published (provenance `reanalysis`) is read with the config of that re-decision.
 `markdown` renders both tables as a Markdown page (`compare --markdown`), the published pilot-against-confirmatory page.
 """
@@ -208,6 +208,13 @@ def chance(n: int) -> str:
     return f"by chance alone about {p * n:.0f} of {n}, 95 % of chance counts within {lo:.0f}–{hi:.0f}"
 
 
+def chance_limit(n: int) -> int:
+    """The most cells of n that two independent runs may flag and still pass: the 97.5 % quantile of
+    Binomial(n, 1 - LEVEL) (6 of 50, 15 of 182). More flags than chance gives 97.5 % of the time is evidence that
+    the runs differ beyond seed noise (the bf16 check's rule, declared in docs/speed.md before its runs)."""
+    return int(stats.binom.ppf(0.975, n, round(1 - LEVEL, 12)))
+
+
 def summary(cells: pd.DataFrame, claims: pd.DataFrame, names=("reference", "rerun")) -> tuple[bool, str]:
     """(passes, printed summary); `names` are the two runs as the reader knows them (their paths)."""
     first, second = names
@@ -216,7 +223,8 @@ def summary(cells: pd.DataFrame, claims: pd.DataFrame, names=("reference", "reru
     flagged = compared[compared["status"] == "flagged"]
     counts = claims["status"].value_counts()
     lines = [f"cells: {len(compared) - len(flagged)} of {len(compared)} compared agree within their Welch 95 % "
-             f"interval" + (f" ({len(flagged)} flagged; {chance(len(compared))})" if independent else "")
+             f"interval" + (f" ({len(flagged)} flagged; {chance(len(compared))}; independent runs pass with at "
+                            f"most {chance_limit(len(compared))} flagged)" if independent else "")
              + "".join(f"; {n} {s}" for s, n in cells["status"].value_counts().items() if s not in ("ok", "flagged")),
              "claims: " + ", ".join(f"{n} {s}" for s, n in counts.items())]
     for r in cells[cells["status"] != "ok"].itertuples():
@@ -229,7 +237,8 @@ def summary(cells: pd.DataFrame, claims: pd.DataFrame, names=("reference", "reru
     for r in claims[claims["status"] != "agrees"].itertuples():
         lines.append(f"  {r.protocol} {r.claim} {r.dataset}: {first} {r.reference}, {second} {r.rerun} ({r.status})")
     if independent:
-        return not (claims["status"] == "contradiction").any(), "\n".join(lines)
+        return (not (claims["status"] == "contradiction").any() and len(flagged) <= chance_limit(len(compared)),
+                "\n".join(lines))
     return bool((cells["status"] == "ok").all() and (claims["status"] == "agrees").all()), "\n".join(lines)
 
 

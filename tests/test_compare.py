@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from spectral.cli import main
-from spectral.compare import chance, compare_runs, config_differences
+from spectral.compare import chance, chance_limit, compare_runs, config_differences
 
 CONFIG = {"name": "smoke", "seeds": [0, 1, 2, 3, 4], "threads": 2, "data": {"dir": "/a", "train_subset": 2000},
           "protocols": {"paper": {"epochs": 1}}}
@@ -188,6 +188,22 @@ def test_the_chance_range_is_binomial():
     draws = (rng.random((20000, 200)) < 0.05).sum(axis=1)
     lo, hi = np.quantile(draws, [0.025, 0.975])
     assert chance(200) == f"by chance alone about 10 of 200, 95 % of chance counts within {lo:.0f}–{hi:.0f}"
+
+
+def test_independent_runs_with_more_flags_than_chance_differ(tmp_path, capsys):
+    """Every verdict agrees, but both compared cells moved by 5 sd: 2 flagged of 2, where chance allows 1 (the 97.5 %
+    quantile of Binomial(2, 0.05)), so the runs differ; with one cell moved they pass."""
+    assert [chance_limit(n) for n in (2, 50, 182)] == [1, 6, 15]
+    ref = make_run(tmp_path / "ref")
+    run = make_run(tmp_path / "run", shift=5)
+    assert main(["compare", "--independent", str(ref), str(run)]) == 0
+    assert "independent runs pass with at most 1 flagged" in capsys.readouterr().out
+    runs = pd.read_csv(run / "tables" / "runs.csv")
+    moved = runs["scheme"] == "direct-full"
+    runs.loc[moved, "final_test_accuracy"] += 5 * runs.loc[moved, "final_test_accuracy"].std(ddof=1)
+    runs.to_csv(run / "tables" / "runs.csv", index=False)
+    assert main(["compare", "--independent", str(ref), str(run)]) == 1
+    assert "DIFFERENT: more cells flagged than chance allows" in capsys.readouterr().out
 
 
 def test_a_specification_run_is_compared_on_its_own_cells_and_the_joined_verdicts(tmp_path, capsys):
