@@ -70,6 +70,7 @@ class VerdictChanges:
     changes: tuple[Change, ...]
     unjudged: tuple[str, ...]
     datasets: tuple[str, ...] = ()
+    partly: tuple[tuple[str, str], ...] = ()  # (choice, dataset) not judged where the choice is judged elsewhere
 
     @property
     def unchanged(self) -> tuple[str, ...]:
@@ -104,7 +105,17 @@ def verdict_changes(choices: pd.DataFrame, claim: str) -> VerdictChanges | None:
         changes += [Change(choice, value, r.dataset, r.verdict, ref["value"].iloc[0], ref.loc[r.dataset, "verdict"])
                     for r in sorted(shown, key=lambda r: r.dataset != "mnist")]
     datasets = tuple(sorted(set(g["dataset"]) - {"all"}, key=lambda d: d != "mnist"))
-    return VerdictChanges(tuple(sorted(set(g["choice"]))), tuple(changes), unjudged, datasets)
+    partly = tuple(sorted(((ch, d) for (ch, d), c in g[g["dataset"] != "all"].groupby(["choice", "dataset"])
+                           if (c["verdict"] == NOT_JUDGED).all()), key=lambda cd: (cd[0], cd[1] != "mnist")))
+    return VerdictChanges(tuple(sorted(set(g["choice"]))), tuple(changes), unjudged, datasets, partly)
+
+
+def _partly(found: VerdictChanges, the: str = "") -> list[str]:
+    """'not judged on D under X' for each choice judged on some datasets but not on D."""
+    by: dict[str, list[str]] = {}
+    for choice, dataset in found.partly:
+        by.setdefault(choice, []).append(DATASET_NAMES.get(dataset, dataset))
+    return [f"not judged on {', '.join(names)} under {the}{choice}" for choice, names in by.items()]
 
 
 def same_verdict(choices: pd.DataFrame, claim: str) -> str:
@@ -114,7 +125,7 @@ def same_verdict(choices: pd.DataFrame, claim: str) -> str:
     found = verdict_changes(choices, claim)
     if found is None:
         return "–"
-    notes = [f"not judged under {choice}" for choice in found.unjudged]
+    notes = [f"not judged under {choice}" for choice in found.unjudged] + _partly(found)
     if not found.varied:
         return "; ".join(notes) or "–"
     if not found.changes:
@@ -139,7 +150,8 @@ def changes_in_words(found: VerdictChanges | None) -> str:
     choice was varied for the claim."""
     if found is None:
         return ""
-    unjudged = ["not judged under the " + " and the ".join(found.unjudged)] if found.unjudged else []
+    unjudged = (["not judged under the " + " and the ".join(found.unjudged)] if found.unjudged else []) + _partly(
+        found, "the ")
     if not found.varied:
         return "; ".join(unjudged)
     if not found.changes:

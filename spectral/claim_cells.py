@@ -96,12 +96,12 @@ def claim_c4(runs: pd.DataFrame, margin: float, delta: float) -> list[dict]:
             rows.append(cell(claim, dataset, "telescopic", top_n2, f"acc(spectral-eigvals, largest N2) - acc({name})"
                              f", gap", -margin, delta=delta, a=top, b=ref, diffs=both.iloc[:, 0] - both.iloc[:, 1],
                              detail=f"eigvals {top.mean():.4f} vs {name} {ref.mean():.4f}, margin {margin:g}"))
-        if trend and not dft.empty:
-            gap = ev.merge(dft, on=["seed", "n2"], suffixes=("", "_ref"))
+        gap = ev.merge(dft, on=["seed", "n2"], suffixes=("", "_ref"))  # paired by seed: one run's networks
+        if trend and gap["n2"].nunique() == ev["n2"].nunique():  # the gap at every width of the trend, or none
             gap = gap.assign(gap=gap[ACC] - gap[f"{ACC}_ref"])
             rows.append(cell("C4", dataset, "telescopic", -1, "Spearman rho(N2, gap to direct-full telescopic) per "
                              "seed, closing", 0.0, diffs=spearman_per_seed(gap, "gap"), primary="paired",
-                             detail=f"gap at N2 = {sorted(gap['n2'].unique())}: "
+                             detail=f"gap at N2 = {[int(n) for n in sorted(gap['n2'].unique())]}: "
                                     + ", ".join(f"{v:+.4f}" for v in gap.groupby("n2")["gap"].mean())))
     return rows
 

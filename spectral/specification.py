@@ -6,11 +6,15 @@ protocol's cells that the choice changes, on seed values of its own (`specificat
 - **runs**: a cell (dataset, experiment, scheme, N2) the specification trained comes from it, every other cell from
   the primary run; no cell pools seeds across the two runs (`join_runs`);
 - **C3's distances**: a scheme's perceptron distances come from the run its perceptron cell comes from; the
-  specification writes none, so a scheme it retrained at the perceptron has none (`join_distances`);
+  specification writes none, so a scheme it retrained at the perceptron has none, and a dataset whose direct-full
+  perceptron it retrained (every distance's reference) has none at all (`join_distances`);
+- **seeds**: the two runs must share no seed value, since the paired tests pair by seed number (`judge` refuses);
+  every cell of the specification's seed plan must have runs, or the primary's cell would stand in for it;
 - **judged cells**: a test that pairs samples across cells by seed (C3's distances to the same seed's direct-full
   network, C4's per-seed trend and closing gap) can be formed only where all its samples come from one run. A claim
   cell with a test under the primary but none under the join is *not judged* under this choice, and is left out of
-  both sides;
+  both sides (C4's closing gap is formed only where the gap pairs by seed at every width of the trend); a claim
+  with no judged cell on a dataset gets a `not judged` row there;
 - **both sides re-decided** (Holm per family, spectral/claims.py) on the same judged cells, so the reference value's
   verdict is the primary's on exactly the cells the specification's verdict judges.
 
@@ -24,10 +28,12 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from .claim_cells import RUN_KEYS, evaluate_config
 from .claims import NOT_JUDGED, decide, summarize_claims
 from .compare import CELL
+from .design import cell_seeds
 
 CLAIM_CELL_KEYS = ["protocol", "claim", "dataset", "experiment", "n2", "statistic"]  # one claim cell
 SOURCE = "run"  # the column naming where a joined row comes from
@@ -51,11 +57,15 @@ def join_runs(primary: pd.DataFrame, spec: pd.DataFrame) -> pd.DataFrame:
 
 
 def join_distances(primary: pd.DataFrame, spec_runs: pd.DataFrame) -> pd.DataFrame:
-    """The primary's C3 distances of the schemes whose perceptron cell the specification did not retrain."""
+    """The primary's C3 distances of the schemes whose perceptron cell the specification did not retrain; none of a
+    dataset whose direct-full perceptron it retrained (every distance is to that network)."""
     redone = spec_runs[spec_runs["experiment"] == "perceptron"][["protocol", "dataset", "scheme"]].drop_duplicates()
     base = primary.assign(_scheme=primary["scheme"].str.split("@").str[0])  # direct-full@init is direct-full's
     keep = base.merge(redone.rename(columns={"scheme": "_scheme"}), on=["protocol", "dataset", "_scheme"],
                       how="left", indicator=True)["_merge"].eq("left_only").to_numpy()
+    reference = redone[redone["scheme"] == "direct-full"][["protocol", "dataset"]]
+    keep = keep & base.merge(reference, on=["protocol", "dataset"], how="left",
+                             indicator=True)["_merge"].eq("left_only").to_numpy()
     return primary[keep].reset_index(drop=True)
 
 
@@ -71,6 +81,10 @@ def judge(primary_runs: pd.DataFrame, primary_distances: pd.DataFrame, spec_runs
     if spec_runs.empty:
         raise SpecificationError(f"the specification has no runs of the main protocol {protocol!r}")
     primary_runs = primary_runs[primary_runs["protocol"] == protocol]
+    shared = sorted(set(primary_runs["seed"]) & set(spec_runs["seed"]))
+    if shared:  # a test pairing by seed number would pair networks of the two runs
+        raise SpecificationError(f"the specification reuses seed values of its primary (e.g. {shared[0]}): a "
+                                 "specification needs seed values of its own (design --first-seed)")
     sides = {"primary": (primary_runs, primary_distances),
              "specification": (join_runs(primary_runs, spec_runs).drop(columns=SOURCE),
                                join_distances(primary_distances, spec_runs))}
@@ -90,13 +104,13 @@ def verdict_rows(verdicts: dict, not_judged: pd.DataFrame, choice: str, values: 
     missing |= {(claim, "all"): n for claim, n in not_judged.groupby("claim").size().items()}
     rows = []
     for side, frame in verdicts.items():
-        judged = set(frame["claim"])
+        judged = set(zip(frame["claim"], frame["dataset"]))
         for (claim, dataset), n in sorted(missing.items()):
-            if claim not in judged:
+            if (claim, dataset) not in judged:
                 rows.append({"choice": choice, "value": values[side], "reference": side == "primary",
                              "claim": claim, "dataset": dataset, "verdict": NOT_JUDGED, "cells": 0, "cells_hold": 0,
                              "cells_at_threshold": 0, "cells_fail": 0, "cells_judged": "none", "not_judged": int(n),
-                             "detail": "every cell pairs samples across the two runs"})
+                             "detail": "every cell here pairs samples across the two runs"})
         for r in frame.itertuples():
             n = int(missing.get((r.claim, r.dataset), 0))
             rows.append({"choice": choice, "value": values[side], "reference": side == "primary", "claim": r.claim,
@@ -124,8 +138,18 @@ def specification(spec_dir, primary_dir=None) -> tuple[pd.DataFrame, pd.DataFram
     if not spec:
         raise SpecificationError(f"{spec_dir} is not a specification run (its config has no `specification`)")
     primary_dir = Path(primary_dir or spec["primary"])
+    spec_runs = _table(spec_dir, "runs.csv")
+    if config.get("design") and Path(config["design"]).is_file():  # else `declared` checks it at publish
+        with open(config["design"]) as f:
+            planned = {cell for cell in cell_seeds(yaml.safe_load(f)) if cell[0] in config["run_protocols"][:1]}
+        trained = set(spec_runs[CELL].itertuples(index=False, name=None))
+        missing = sorted(planned - {(p, d, e, s, int(n)) for p, d, e, s, n in trained})
+        if missing:
+            raise SpecificationError(f"{len(missing)} cells of the seed plan {config['design']} have no runs in "
+                                     f"{spec_dir}, e.g. {'/'.join(map(str, missing[0]))}: finish the run first (its "
+                                     "primary's cell would stand in for it)")
     cells, verdicts, not_judged = judge(_table(primary_dir, "runs.csv"), _table(primary_dir, "weights_distance.csv"),
-                                        _table(spec_dir, "runs.csv"), config)
+                                        spec_runs, config)
     values = {"primary": spec.get("reference") or str(primary_dir), "specification": spec["value"]}
     decided = pd.concat([c.assign(choice=spec["choice"], choice_value=values[side], reference=side == "primary")
                          for side, c in cells.items()],

@@ -140,3 +140,16 @@ def test_two_references_for_one_choice_are_refused():
     with pytest.raises(ValueError, match="two reference verdicts on mnist"):
         verdict_changes(doubled, "C1")
     assert verdict_changes(_choices(PROTOCOL_CHANGES), "C1") is not None
+
+
+def test_a_dataset_not_judged_under_a_choice_is_named_in_both_renderings():
+    """C3 judged under the eigenvector init on MNIST but on no Fashion-MNIST cell: 'every choice' would hide that, so
+    both renderings name the dataset; judging it there too removes the note."""
+    rows = [("eigvec init", v, ref, d, verdict) for v, ref in (("uniform", True), ("glorot", False))
+            for d, verdict in (("mnist", "holds"), ("fashion-mnist", "not judged under this choice"), ("all", "holds"))]
+    choices = _choices(rows, claim="C3")
+    assert same_verdict(choices, "C3") == "every choice (eigvec init); not judged on Fashion-MNIST under eigvec init"
+    assert changes_in_words(verdict_changes(choices, "C3")) == (
+        "the same under every choice varied; not judged on Fashion-MNIST under the eigvec init")
+    choices.loc[choices["dataset"] == "fashion-mnist", "verdict"] = "holds"
+    assert same_verdict(choices, "C3") == "every choice (eigvec init)"

@@ -145,3 +145,69 @@ def test_a_claim_with_no_judged_cell_reads_not_judged_and_says_so_in_the_headlin
     choices = choice_verdicts(pd.DataFrame(columns=["claim"]), None, "l1", rows)
     assert same_verdict(choices, "C3") == "not judged under eigvec init"
     assert same_verdict(choices, "C1") == "every choice (eigvec init)"
+
+
+def test_a_specification_on_the_primarys_seed_values_is_refused():
+    """Tests that pair by seed number would pair networks of the two runs: the join refuses shared seed values."""
+    with pytest.raises(SpecificationError, match="reuses seed values of its primary"):
+        _judge(spec_runs(0.05, first_seed=0))
+    _judge(spec_runs(0.05, first_seed=5))  # the primary's seeds are 0-4
+
+
+def test_the_closing_gap_needs_the_gap_at_every_width_of_the_trend():
+    """A specification that retrains eigenvalue training at every N2 (10, 100, 1000) but direct-full only at the two
+    widest: on its side the gap pairs by seed at two widths (a rank correlation of +-1), so no closing cell is formed
+    there, and the primary's is not judged (left out of both sides) rather than compared with a trend over fewer
+    widths."""
+    spec = pd.concat([spec_runs(0.05, experiments=("telescopic",)),
+                      spec_runs(0.05, schemes=("direct-full",), experiments=("telescopic",))
+                      .query("n2 >= 100")], ignore_index=True)
+    cells, _, not_judged = _judge(spec)
+    closing = not_judged["statistic"].str.endswith("closing")
+    assert closing.sum() == 1 and not cells["specification"]["statistic"].str.endswith("closing").any()
+    full = spec_runs(0.05, schemes=("spectral-eigvals", "direct-full"), experiments=("telescopic",))
+    cells, _, not_judged = _judge(full)  # both series retrained at every width: the closing gap is judged
+    assert not not_judged["statistic"].str.endswith("closing").any()
+    assert cells["specification"]["statistic"].str.endswith("closing").sum() == 1
+
+
+def test_retraining_the_direct_full_perceptron_drops_every_distance_of_its_dataset():
+    """Every C3 distance is to the same seed's direct-full perceptron: once the specification retrains it, none of
+    the primary's distances on that dataset is kept, whichever scheme they measure."""
+    assert join_distances(synthetic_distances(), spec_runs(0.05, schemes=("direct-full",))).empty
+    assert len(join_distances(synthetic_distances(), spec_runs(0.05, schemes=("direct-full",),
+                                                                datasets=("fashion-mnist",)))) == len(
+        synthetic_distances())
+
+
+def test_a_dataset_without_judged_cells_gets_its_own_not_judged_row():
+    """A claim judged on one dataset only keeps a `not judged` row for the other, on both sides of the choice."""
+    from spectral.claims import NOT_JUDGED
+    verdicts = {side: pd.DataFrame([{"claim": "C3", "dataset": d, "verdict": "holds", "cells": 2, "cells_hold": 2,
+                                     "cells_at_threshold": 0, "cells_fail": 0, "cells_judged": "2 cells",
+                                     "detail": ""} for d in ("mnist", "all")]) for side in ("primary", "specification")}
+    not_judged = pd.DataFrame([{"protocol": "paper", "claim": "C3", "dataset": "fashion-mnist", "experiment":
+                                "perceptron", "n2": 0, "statistic": "W1"}])
+    rows = verdict_rows(verdicts, not_judged, "eigvec init", {"primary": "uniform", "specification": "glorot"})
+    fashion = rows[rows["dataset"] == "fashion-mnist"]
+    assert len(fashion) == 2 and (fashion["verdict"] == NOT_JUDGED).all()
+    assert (rows[rows["dataset"] == "mnist"]["verdict"] == "holds").all()
+
+
+def test_a_run_missing_cells_of_its_plan_is_refused(tmp_path):
+    """A cell of the seed plan with no runs would be filled by the primary's cell, trained at the reference value,
+    and filed under the specification's: refused in one line; with every planned cell present it joins."""
+    import yaml
+    runs = spec_runs(-0.05)
+    plan = {"first_seed": 2000, "cells": [{"protocol": "paper", "dataset": "mnist", "experiment": e,
+                                           "scheme": "spectral-eigvals", "n2": int(n), "seeds": 10}
+                                          for e, n in runs[["experiment", "n2"]].drop_duplicates().values]}
+    (tmp_path / "plan.yaml").write_text(yaml.safe_dump(plan))
+    _write_run(tmp_path / "paper", synthetic_runs(seeds=5), CONFIG, synthetic_distances())
+    _write_run(tmp_path / "spec", runs[runs["n2"] != 1000], CONFIG | {"specification": SPEC,
+                                                                    "design": str(tmp_path / "plan.yaml")})
+    with pytest.raises(SpecificationError, match="cells of the seed plan .* have no runs"):
+        specification(tmp_path / "spec", tmp_path / "paper")
+    runs.to_csv(tmp_path / "spec" / "tables" / "runs.csv", index=False)
+    verdicts, _ = specification(tmp_path / "spec", tmp_path / "paper")
+    assert len(verdicts)
