@@ -54,8 +54,8 @@ def build_parser() -> Parser:
     c.add_argument("--markdown", type=Path, default=None, help="also write the comparison as a Markdown page here")
     c.add_argument("--independent", action="store_true", help="two runs of one config on different seeds (pilot "
                    "against confirmatory): seeds, the seed plan, training settings and the learning-rate search "
-                   "may differ; cells trained with other settings are listed, not compared; exit 1 only when a "
-                   "claim's verdicts contradict")
+                   "may differ; cells trained with other settings are listed, not compared; exit 1 when a claim's "
+                   "verdicts contradict or more cells are flagged than chance allows")
     ct = sub.add_parser("compare-tuning", help="does a fresh tuning (its grid.csv) reproduce the committed picks? "
                         "exit 0 every pick the same, 1 one differs, 2 not comparable")
     ct.add_argument("committed", type=Path, help="the committed grid, e.g. config/tuned/paper.csv")
