@@ -1,6 +1,7 @@
 """results/README.md, generated: what each published directory is, with every count and time read from the tables.
 
-`results_index(results)` renders the page from the published directories (`paper/`, `pilot/`, `smoke/`), the seed
+`results_index(results)` renders the page from the published directories (`paper/`, `pilot/`, `smoke/`, `quick/` and
+the specification runs of `paper/`, with any other comparison page), the seed
 plan (config/design_power.csv) and the committed tuning picks (config/tuned/paper.csv): the confirmatory run's
 commits, sessions and job times, the pilot against the confirmatory run (compare_runs --independent), the seed plan's
 expectations against the outcome, and whether the tuning reproduces. Nothing in it is typed by hand except prose, so
@@ -15,6 +16,7 @@ import pandas as pd
 
 from .compare import chance, compare_runs
 from .publish import hours, sessions, short_commit
+from .specification import specification_runs
 from .tune import compare_picks, grid_moves, tuning_summary
 
 PLAN_KEYS = ["protocol", "claim", "dataset", "experiment", "n2", "statistic"]
@@ -34,6 +36,25 @@ def plan_outcome(plan: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
     both["expectation"] = both["expectation"].fillna("not in the plan")
     both["verdict"] = both["verdict"].fillna("not judged now")  # planned cells the current rule no longer forms
     return pd.crosstab(both["expectation"], both["verdict"])
+
+
+def specification_rows(results: Path) -> list[str]:
+    """An index row per specification run published beside paper/ (its choice, cells, models and seeds), then one
+    per other comparison page (results/compare-*.md, named by its own title)."""
+    rows = []
+    for run in specification_runs(results / "paper"):
+        spec = json.loads((run / "provenance.json").read_text())["config"]["specification"]
+        records = sorted((run / "runs").rglob("seed*.json"))
+        seeds = sorted({int(p.stem[4:]) for p in records})
+        span = f", seeds {seeds[0]}–{seeds[-1]}" if seeds else ""
+        rows.append(f"| `{run.name}/` | a specification of `paper/`: {spec['choice']} = {spec['value']} against "
+                    f"{spec['reference']}, {len({p.parent for p in records})} cells, {len(records)} models{span}; its "
+                    f"verdicts are joined into `paper/claims.md` and the README's answer | `{run.name}/README.md` |")
+    for page in sorted(results.glob("compare-*.md")):
+        if page.name not in ("compare-pilot.md", "compare-tuning.md"):
+            title = page.read_text().splitlines()[0].lstrip("# ").strip()
+            rows.append(f"| [`{page.name}`]({page.name}) | {title} | |")
+    return rows
 
 
 def results_index(results, config_dir="config") -> str:
@@ -77,7 +98,8 @@ def results_index(results, config_dir="config") -> str:
              "| [`compare-pilot.md`](compare-pilot.md) | the pilot against the confirmatory run, cell by cell and "
              "claim by claim | |",
              "| [`compare-tuning.md`](compare-tuning.md) | the tuning the confirmatory run reran against the "
-             "committed picks in `config/tuned/` | |", "",
+             "committed picks in `config/tuned/` | |",
+             *specification_rows(results), "",
              "## `paper/`: the confirmatory run",
              f"Its runs were trained at {trained}, from a clean checkout in its own work tree (every record names its "
              "commit; `provenance.json` → `training_commits`)"
