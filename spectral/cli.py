@@ -229,8 +229,8 @@ def main(argv=None) -> int:
         elif args.command == "specification":
             run_specification(args)
         elif args.command == "declared":
-            from .declared import check, planned, report
-            if args.if_planned and not planned(args.run):
+            from .declared import check, report, seed_plan
+            if args.if_planned and not seed_plan(args.run):
                 print(f"{args.run}: no seed plan, nothing declared to check")
                 return 0
             found = check(args.run, args.repo)

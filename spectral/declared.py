@@ -71,28 +71,31 @@ def _records(run: Path) -> list[dict]:
     return out
 
 
+def _seeds(text: str) -> dict | None:
+    """{cell: seed values} of a plan's text; None where it does not parse as a seed plan."""
+    try:
+        return cell_seeds(yaml.safe_load(text))
+    except (yaml.YAMLError, KeyError, TypeError, ValueError):
+        return None
+
+
 def _plan_at(repo: Path, commit: str, plan: str) -> dict | None:
     """{cell: seed values} of the plan as committed at `commit`; None where it is not there or does not parse."""
     shown = _git(repo, "show", f"{commit}:{plan}")
-    if shown.returncode != 0:
-        return None
-    try:
-        return cell_seeds(yaml.safe_load(shown.stdout))
-    except (yaml.YAMLError, KeyError, TypeError, ValueError):
-        return None
+    return _seeds(shown.stdout) if shown.returncode == 0 else None
 
 
 def _known(repo: Path, commit: str) -> bool:
     return _git(repo, "cat-file", "-e", f"{commit}^{{commit}}").returncode == 0
 
 
-def planned(run: Path) -> bool:
-    """Does the run's config (provenance.json, the config as merged) name a seed plan?"""
+def seed_plan(run: Path) -> str | None:
+    """The seed plan the run's config names (provenance.json, the config as merged), or None."""
     prov_path = Path(run) / "provenance.json"
     if not prov_path.is_file():
         raise DeclarationError(f"{run} has no provenance.json: not a finished run")
     try:
-        return bool(json.loads(prov_path.read_text())["config"].get("design"))
+        return json.loads(prov_path.read_text())["config"].get("design") or None
     except (ValueError, KeyError, AttributeError, TypeError):
         raise DeclarationError(f"{prov_path} has no config: not a run's provenance") from None
 
@@ -100,9 +103,9 @@ def planned(run: Path) -> bool:
 def check(run: Path, repo: Path) -> Declaration:
     """The four checks of the module docstring for a finished or published run directory `run` in `repo`."""
     run, repo = Path(run), Path(repo)
-    if not planned(run):
+    plan = seed_plan(run)
+    if not plan:
         raise DeclarationError(f"{run} has no seed plan (its config's design is empty): nothing was declared")
-    plan = json.loads((run / "provenance.json").read_text())["config"]["design"]
     shallow = _git(repo, "rev-parse", "--is-shallow-repository")
     if shallow.returncode != 0:
         raise DeclarationError(f"{repo} is not a git repository")
@@ -135,10 +138,7 @@ def check(run: Path, repo: Path) -> Declaration:
     details["before"] = f"committed {committed_at.isoformat()}, first record started {first.isoformat(timespec='seconds')}"
     moved = [c[:12] if c in known else c for c in commits if c not in known or _plan_at(repo, c, plan) != declared]
     tree = repo / plan
-    try:
-        same_tree = tree.is_file() and cell_seeds(yaml.safe_load(tree.read_text())) == declared
-    except (yaml.YAMLError, KeyError, TypeError, ValueError):
-        same_tree = False
+    same_tree = tree.is_file() and _seeds(tree.read_text()) == declared
     passed["unchanged"] = not moved
     details["unchanged"] = (("its cells and seeds the same at every training commit" if not moved else
                              f"its cells or seeds differ (or it is missing) at {', '.join(moved)}")
@@ -165,7 +165,7 @@ def report(run: Path, d: Declaration) -> str:
 def summary(run: Path, repo: Path) -> str | None:
     """One line for a published run's README: the plan, its commit and date against the first record's, and whether
     every check passed; None for a run without a seed plan."""
-    if not planned(run):
+    if not seed_plan(run):
         return None
     try:
         d = check(run, repo)
