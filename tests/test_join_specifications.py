@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from spectral.headline import README_END, README_START
+from spectral.specification import specification_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
@@ -40,20 +41,45 @@ def _specification(results: Path, verdict: str) -> None:
     pd.DataFrame(rows).to_csv(spec / "specification_verdicts.csv", index=False)
 
 
-def test_with_no_specification_it_rewrites_the_views_exactly_as_the_re_analysis_did(tmp_path):
-    """From the published tables alone, claims.md and the specification effects come out byte-identical to
-    results/paper's (which tools/reanalyse.py wrote); a corrupted verdict table changes claims.md."""
+def _published_specifications(results: Path) -> list[str]:
+    """The specification runs published beside results/paper, copied beside `results` (the tables the join reads)."""
+    names = []
+    for run in specification_runs(ROOT / "results" / "paper"):
+        (results.parent / run.name).mkdir()
+        for name in ("provenance.json", "specification_verdicts.csv", "specification_cells.csv"):
+            shutil.copy2(run / name, results.parent / run.name / name)
+        names.append(run.name)
+    return names
+
+
+def test_from_the_published_tables_it_rewrites_the_views_exactly_as_published(tmp_path):
+    """From the published tables and the specification runs published beside results/paper, claims.md and the
+    specification effects come out byte-identical to results/paper's; without those runs, or with a corrupted verdict
+    table, claims.md changes."""
     results = _primary(tmp_path)
+    names = _published_specifications(results)
+    assert names, "results/paper has a published specification run beside it"
     assert main([str(results), "--no-report"]) == 0
     for name in VIEWS:
         assert (results / name).read_bytes() == (ROOT / "results" / "paper" / name).read_bytes(), name
     assert (results / "figures" / "specification_curve.png").stat().st_size > 0
-    assert json.loads((results / "provenance.json").read_text())["specifications_joined"]["runs"] == []
+    assert json.loads((results / "provenance.json").read_text())["specifications_joined"]["runs"] == names
     verdicts = pd.read_csv(results / "claim_verdicts.csv")
     verdicts.loc[verdicts["claim"] == "C5", "verdict"] = "holds"
     verdicts.to_csv(results / "claim_verdicts.csv", index=False)
     assert main([str(results), "--no-report"]) == 0
     assert (results / "claims.md").read_bytes() != (ROOT / "results" / "paper" / "claims.md").read_bytes()
+
+
+def test_with_no_specification_beside_it_the_choice_views_lose_its_rows(tmp_path):
+    """With no specification run published beside the primary, the join names none, and claims.md keeps no row of a
+    specification's value."""
+    results = _primary(tmp_path)
+    assert main([str(results), "--no-report"]) == 0
+    assert json.loads((results / "provenance.json").read_text())["specifications_joined"]["runs"] == []
+    text = (results / "claims.md").read_text()
+    assert "| tuning | per width |" not in text
+    assert "| tuning | per width |" in (ROOT / "results" / "paper" / "claims.md").read_text()
 
 
 def test_a_published_specification_enters_claims_md_and_the_headline(tmp_path):

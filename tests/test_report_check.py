@@ -49,7 +49,7 @@ def test_an_answer_table_that_runs_below_the_first_screen_fails_the_check(tmp_pa
     tall = tmp_path / "report.html"
     text = REPORT.read_text(encoding="utf-8")
     assert "font-size:11px;line-height:1.3" in text
-    tall.write_text(text.replace("font-size:11px;line-height:1.3", "font-size:22px;line-height:2.2"), encoding="utf-8")
+    tall.write_text(text.replace("font-size:11px;line-height:1.3", "font-size:14px;line-height:1.6"), encoding="utf-8")
     done = check(tall)
     assert done.returncode == 1 and "the verdict table's last row is not on the first screen" in done.stderr, \
         done.stderr
