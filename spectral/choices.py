@@ -23,6 +23,15 @@ from .claims import DATASET_NAMES, NOT_JUDGED, claim_base
 REFERENCE_CHOICE = {"protocol": "paper", "connectivity": "l1"}  # the headline's value of each choice
 CHOICE_COLUMNS = ["claim", "dataset", "choice", "value", "reference", "verdict", "cells"]
 SCOPE = {"protocol": " (on the cells the protocols share)"}  # the grid runs fewer widths than the main run
+# How a value reads in prose, in both renderings: 'the authors-2020 protocol', not 'authors-2020' beside a 'paper' that
+# a reader takes for the publication; 'rates tuned at N2 = 100', not a width. A choice not listed reads 'CHOICE VALUE'.
+VALUE_WORDS = {"protocol": "the {} protocol".format, "connectivity": "connectivity read as {}".format,
+               "tuning": lambda v: f"rates tuned {'at ' if v.startswith('N2') else ''}{v}"}
+
+
+def value_words(choice: str, value: str) -> str:
+    """A choice's value in words (VALUE_WORDS): value_words("tuning", "N2 = 100") == "rates tuned at N2 = 100"."""
+    return VALUE_WORDS.get(choice, f"{choice} {{}}".format)(value)
 
 
 def choice_verdicts(verdicts: pd.DataFrame, grid_verdicts: pd.DataFrame | None, connectivity: str,
@@ -120,8 +129,9 @@ def _partly(found: VerdictChanges, the: str = "") -> list[str]:
 
 def same_verdict(choices: pd.DataFrame, claim: str) -> str:
     """The tables' "same verdict under": 'every choice (…)' when no value of any choice changes the claim's verdict,
-    else 'changes under X = Y (D: verdict, REFERENCE on the same cells: verdict; …)' for each value, then 'same under Z'
-    for the choices varied that change nothing, then 'not judged under W'; '–' when no choice was varied for it."""
+    else 'changes under Y (D: verdict against REFERENCE's on the same cells; …)' for each value Y (value_words), then
+    'same under Z' for the choices varied that change nothing, then 'not judged under W'; '–' when no choice was varied
+    for it."""
     found = verdict_changes(choices, claim)
     if found is None:
         return "–"
@@ -133,9 +143,9 @@ def same_verdict(choices: pd.DataFrame, claim: str) -> str:
     by_value: dict[tuple[str, str], list[str]] = {}
     for c in found.changes:
         by_value.setdefault((c.choice, c.value), []).append(
-            f"{DATASET_NAMES.get(c.dataset, c.dataset)}: {c.verdict}, {c.reference_value} on the same cells: "
-            f"{c.reference_verdict}")
-    text = "changes under " + "; ".join(f"{choice} = {value} (" + "; ".join(parts) + ")"
+            f"{DATASET_NAMES.get(c.dataset, c.dataset)}: {c.verdict} against {c.reference_verdict} under "
+            f"{value_words(c.choice, c.reference_value)} on the same cells")
+    text = "changes under " + "; ".join(f"{value_words(choice, value)} (" + "; ".join(parts) + ")"
                                         for (choice, value), parts in by_value.items())
     if found.unchanged:
         text += f"; same under {', '.join(found.unchanged)}"
@@ -145,7 +155,8 @@ def same_verdict(choices: pd.DataFrame, claim: str) -> str:
 def changes_in_words(found: VerdictChanges | None) -> str:
     """The answer line's part on choices: 'the same under every choice varied'; or, per choice that changes the
     verdict, each value with the verdict it gives and the reference value's on the same cells ('depends on the
-    protocol (on the cells the protocols share): authors-2020 gives holds in part on Fashion-MNIST (paper: holds)'),
+    protocol (on the cells the protocols share): under the authors-2020 protocol, holds in part on Fashion-MNIST
+    (against holds under the paper protocol)'),
     then 'the same under the X' for the choices that change nothing; then 'not judged under the W'. "" when no
     choice was varied for the claim."""
     if found is None:
@@ -160,13 +171,23 @@ def changes_in_words(found: VerdictChanges | None) -> str:
     for c in found.changes:
         where.setdefault((c.choice, c.value, c.verdict, c.reference_value, c.reference_verdict), []).append(c.dataset)
     every = "both datasets" if len(found.datasets) == 2 else "every dataset"
-    by_choice: dict[str, list[str]] = {}
+    by_choice: dict[str, dict[str, list[tuple[str, str, str]]]] = {}  # choice -> value -> (verdict, on, ref verdict)
+    refs: dict[str, set[tuple[str, str]]] = {}  # choice -> {(reference value, its verdict)}
     for (choice, value, verdict, ref_value, ref_verdict), datasets in where.items():
         on = ("overall" if datasets == ["all"] else f"on {every}" if len(datasets) > 1 and
               set(datasets) == set(found.datasets) else "on " + ", ".join(DATASET_NAMES.get(d, d) for d in datasets))
-        by_choice.setdefault(choice, []).append(f"{value} gives {verdict} {on} ({ref_value}: {ref_verdict})")
-    parts = [f"depends on the {choice}{SCOPE.get(choice, '')}: " + "; ".join(values)
-             for choice, values in sorted(by_choice.items())]
+        by_choice.setdefault(choice, {}).setdefault(value, []).append((verdict, on, ref_verdict))
+        refs.setdefault(choice, set()).add((ref_value, ref_verdict))
+    parts = []
+    for choice, values in sorted(by_choice.items()):
+        ref_value, ref_verdict = next(iter(refs[choice]))
+        one_ref = len(refs[choice]) == 1  # one reference verdict: said once, after the choice's values
+        against = f"against {{}} under {value_words(choice, ref_value)}".format
+        said = "; ".join(f"under {value_words(choice, value)}, " + ", ".join(
+            f"{verdict} {on}" + ("" if one_ref else f" ({against(ref)})") for verdict, on, ref in items)
+            for value, items in values.items())
+        parts.append(f"depends on the {choice}{SCOPE.get(choice, '')}: {said}"
+                     + (f" ({against(ref_verdict)})" if one_ref else ""))
     if found.unchanged:
         parts.append("the same under the " + " and the ".join(found.unchanged))
     return "; ".join(parts + unjudged)

@@ -180,8 +180,8 @@ def results_section(results, link_prefix: str = "") -> str:
                                        config["claims"]["equivalence_margin"]))]
     pending = pending_specifications(results)
     if pending:
-        lines += ["", "**Provisional.** Declared runs that vary a choice are training or queued, and none is published "
-                  "yet; each may change the verdicts above:", "",
+        lines += ["", f"**Provisional.** {'More declared' if specs is not None else 'Declared'} runs that vary a "
+                  "choice are training or queued, not yet published; each may change the verdicts above:", "",
                   *(f"- {c} = {v} (`{f}`): {q}" if q else f"- {c} = {v} (`{f}`)" for c, v, f, q in pending)]
     lines += ["", "*Baseline no better than random*: the direct network's pruning order was not shown to beat random "
               "pruning of the same network, so it cannot serve as C5's baseline there and C5 is not judged on that "
@@ -201,13 +201,15 @@ def results_section(results, link_prefix: str = "") -> str:
               "`pruning-2022` (the receiving nodes' eigenvalues only, W = −λ ⊙ φ, with `paper`'s training "
               "settings); C6 compares `per-layer` with `paper`.", "",
               f"**How to read it.** A verdict is *holds*, *does not hold*, *holds in part* (some of the claim's cells "
-              "hold), *at the threshold*, *inconclusive*, or, for C5, *baseline no better than random* (above: the guard "
+              "hold), *at the threshold* (equivalent to the claim's threshold: neither holds nor fails), *inconclusive*, or, for C5, *baseline no better than random* (above: the guard "
               "C5-guard does not hold on that dataset, whether it fails or is undecided; rule 7 of "
               "[docs/verdict-rule.md](docs/verdict-rule.md)); (h/n) counts the claim cells that hold after Holm's "
-              "correction, of n. One cell that does not hold makes the claim *does not hold* on its "
+              "correction, of n: a count for the reader, while *holds* needs every cell at the unadjusted α (an "
+              "intersection–union test, rule 4), so h may be below n where the claim holds. One cell that does not hold makes the claim *does not hold* on its "
               "dataset, and one such dataset makes it *does not hold* overall (rule 4), so (15/17, 1 fail) is a "
               "failed claim; a baseline no better than random overrides the count (rule 7). C5's primary reading of connectivity is `l1` "
-              "(Σ_j \\|w_ij\\|, the authors' pruning code). pp = percentage points of test accuracy. *Same verdict under* "
+              "(Σ_j \\|w_ij\\|, the authors' pruning code); `abs-sum` is \\|Σ_j w_ij\\| (the caption's literal "
+              "words) and `l2` the L2 norm of a node's incoming weights. pp = percentage points of test accuracy. *Same verdict under* "
               "names the choices varied (the protocol, on the protocols' shared cells; C5's reading of connectivity"
               + ("; each published specification run's choice, on the cells both runs test" if specs is not None
                  else "") + ") and, per dataset, any value that changes the verdict (*changes under*), then the choices "

@@ -21,8 +21,9 @@ ACC = "test accuracy (%)"
 
 
 def _save(fig, png, pdf) -> None:
+    """PNG and PDF, byte-identical for the same figure (no creation date: a regenerated figure shows no git diff)."""
     fig.savefig(png, dpi=150, bbox_inches="tight")
-    fig.savefig(pdf, bbox_inches="tight")
+    fig.savefig(pdf, bbox_inches="tight", metadata={"CreationDate": None})
     plt.close(fig)
 
 

@@ -17,7 +17,8 @@ def test_a_verdict_that_changes_under_one_choice_says_so():
     grid = _verdicts([("paper", "C1", "all", "holds"), ("authors-2020", "C1", "all", "does not hold"),
                       ("per-layer", "C1", "all", "holds")])
     choices = choice_verdicts(_verdicts([]), grid, "l1")
-    assert same_verdict(choices, "C1") == ("changes under protocol = authors-2020 (overall: does not hold, paper on the same cells: holds)")
+    assert same_verdict(choices, "C1") == ("changes under the authors-2020 protocol (overall: does not hold against holds under the paper protocol on "
+                                          "the same cells)")
     grid.loc[1, "verdict"] = "holds"
     assert same_verdict(choice_verdicts(_verdicts([]), grid, "l1"), "C1") == "every choice (protocol)"
 
@@ -37,7 +38,8 @@ def test_c5_readings_are_one_choice_and_the_primary_is_the_reference():
     verdicts = _verdicts([("pruning-2022", "C5", "all", "holds"), ("pruning-2022", "C5@l2", "all", "holds"),
                           ("pruning-2022", "C5@abs-sum", "all", "baseline no better than random")])
     text = same_verdict(choice_verdicts(verdicts, None, "l1"), "C5")
-    assert text == "changes under connectivity = abs-sum (overall: baseline no better than random, l1 on the same cells: holds)"
+    assert text == ("changes under connectivity read as abs-sum (overall: baseline no better than random against holds under "
+                    "connectivity read as l1 on the same cells)")
 
 
 def test_a_choice_that_changes_one_dataset_only_says_which():
@@ -47,7 +49,8 @@ def test_a_choice_that_changes_one_dataset_only_says_which():
     verdicts = _verdicts([("pruning-2022", "C5", "fashion-mnist", "does not hold"), ("pruning-2022", "C5", "all", bnb),
                           ("pruning-2022", "C5@abs-sum", "fashion-mnist", bnb), ("pruning-2022", "C5@abs-sum", "all", bnb)])
     text = same_verdict(choice_verdicts(verdicts, None, "l1"), "C5")
-    assert text == f"changes under connectivity = abs-sum (Fashion-MNIST: {bnb}, l1 on the same cells: does not hold)"
+    assert text == (f"changes under connectivity read as abs-sum (Fashion-MNIST: {bnb} against does not hold under "
+                    "connectivity read as l1 on the same cells)")
     verdicts.loc[2, "verdict"] = "does not hold"
     assert same_verdict(choice_verdicts(verdicts, None, "l1"), "C5") == "every choice (connectivity)"
 
@@ -60,10 +63,11 @@ def test_a_choice_that_changes_nothing_is_named_beside_one_that_does():
                           "verdict": "does not hold", "cells_judged": "34 cells"}
                          for v, ref in (("N2 = 100", True), ("per width", False))])
     text = same_verdict(choice_verdicts(_verdicts([]), grid, "l1", spec), "C1")
-    assert text.startswith("changes under protocol = authors-2020 (") and text.endswith("; same under tuning")
+    assert text.startswith("changes under the authors-2020 protocol (") and text.endswith("; same under tuning")
     spec.loc[1, "verdict"] = "holds"
     text = same_verdict(choice_verdicts(_verdicts([]), grid, "l1", spec), "C1")
-    assert "tuning = per width (overall: holds, N2 = 100 on the same cells: does not hold)" in text
+    assert ("rates tuned per width (overall: holds against does not hold under rates tuned at N2 = 100 on the same "
+            "cells)") in text
     assert "same under" not in text
 
 
@@ -89,10 +93,12 @@ def test_one_structure_gives_both_renderings():
                              Change("protocol", "authors-2020", "fashion-mnist", "holds in part", "paper", "holds"))
     assert found.varied == ("protocol", "tuning") and found.unchanged == ("tuning",)
     assert same_verdict(choices, "C1") == (
-        "changes under protocol = authors-2020 (MNIST: holds in part, paper on the same cells: holds; Fashion-MNIST: "
-        "holds in part, paper on the same cells: holds); same under tuning")
-    assert changes_in_words(found) == ("depends on the protocol (on the cells the protocols share): authors-2020 "
-                                       "gives holds in part on both datasets (paper: holds); the same under the tuning")
+        "changes under the authors-2020 protocol (MNIST: holds in part against holds under the paper protocol on the "
+        "same cells; Fashion-MNIST: holds in part against holds under the paper protocol on the same cells); same "
+        "under tuning")
+    assert changes_in_words(found) == ("depends on the protocol (on the cells the protocols share): under the "
+                                       "authors-2020 protocol, holds in part on both datasets (against holds under "
+                                       "the paper protocol); the same under the tuning")
     choices.loc[choices["value"] == "authors-2020", "verdict"] = "holds"
     assert verdict_changes(choices, "C1").changes == ()
     assert same_verdict(choices, "C1") == "every choice (protocol, tuning)"
@@ -102,11 +108,12 @@ def test_one_structure_gives_both_renderings():
 @pytest.mark.parametrize("rows, words", [
     ([], ""),  # no choice varied for the claim
     ([("protocol", "paper", True, "all", "holds"), ("protocol", "authors-2020", False, "all", "does not hold")],
-     "depends on the protocol (on the cells the protocols share): authors-2020 gives does not hold overall "
-     "(paper: holds)"),
+     "depends on the protocol (on the cells the protocols share): under the authors-2020 protocol, does not hold "
+     "overall (against holds under the paper protocol)"),
     ([("connectivity", "l1", True, "fashion-mnist", "does not hold"),
       ("connectivity", "abs-sum", False, "fashion-mnist", "baseline no better than random")],
-     "depends on the connectivity: abs-sum gives baseline no better than random on Fashion-MNIST (l1: does not hold)"),
+     "depends on the connectivity: under connectivity read as abs-sum, baseline no better than random on "
+     "Fashion-MNIST (against does not hold under connectivity read as l1)"),
     ([("eigvec init", "uniform", True, "all", "not judged under this choice"),
       ("eigvec init", "glorot", False, "all", "not judged under this choice")], "not judged under the eigvec init"),
     ([("tuning", "per width", False, "mnist", "holds")], "not judged under the tuning"),  # no reference to compare with
@@ -115,7 +122,8 @@ def test_one_structure_gives_both_renderings():
      "the same under every choice varied"),  # a value not judged on a dataset is no change there
     ([(c, v, ref, d, "holds" if ref or d == "mnist" else "does not hold") for c, v, ref in (
         ("tuning", "N2 = 100", True), ("tuning", "per width", False)) for d in ("mnist", "fashion-mnist", "cifar10")],
-     "depends on the tuning: per width gives does not hold on Fashion-MNIST, CIFAR-10 (N2 = 100: holds)"),  # 2 of 3
+     "depends on the tuning: under rates tuned per width, does not hold on Fashion-MNIST, CIFAR-10 (against holds "
+     "under rates tuned at N2 = 100)"),  # 2 of 3
 ])
 def test_the_answer_names_each_changing_value_with_its_verdict(rows, words):
     """A value that changes only the overall verdict reads 'overall'; the datasets are named unless they are all the

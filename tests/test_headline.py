@@ -134,15 +134,16 @@ PAPER_AND_AUTHORS = [("protocol", "paper", True, d, "holds") for d in ("mnist", 
     (("holds (2/2)", "holds (2/2)"), [*PAPER_AND_AUTHORS, ("protocol", "authors-2020", False, "mnist", "holds in part"),
                                       ("protocol", "authors-2020", False, "fashion-mnist", "holds in part"),
                                       ("protocol", "per-layer", False, "mnist", "inconclusive")],
-     "holds on both datasets; depends on the protocol (on the cells the protocols share): authors-2020 gives holds in "
-     "part on both datasets (paper: holds); per-layer gives inconclusive on MNIST (paper: holds)"),
+     "holds on both datasets; depends on the protocol (on the cells the protocols share): under the authors-2020 "
+     "protocol, holds in part on both datasets; under the per-layer protocol, inconclusive on MNIST (against holds "
+     "under the paper protocol)"),
     (("holds (2/2)", "holds (2/2)"), [("connectivity", "l1", True, "mnist", "holds"),
                                       ("connectivity", "abs-sum", False, "mnist", "baseline no better than random"),
                                       ("tuning", "N2 = 100", True, "mnist", "holds"),
                                       ("tuning", "per width", False, "mnist", "does not hold"), *PAPER_AND_AUTHORS],
-     "holds on both datasets; depends on the connectivity: abs-sum gives baseline no better than random on MNIST "
-     "(l1: holds); depends on the tuning: per width gives does not hold on MNIST (N2 = 100: holds); the same under "
-     "the protocol"),
+     "holds on both datasets; depends on the connectivity: under connectivity read as abs-sum, baseline no better "
+     "than random on MNIST (against holds under connectivity read as l1); depends on the tuning: under rates tuned "
+     "per width, does not hold on MNIST (against holds under rates tuned at N2 = 100); the same under the protocol"),
 ])
 def test_the_bottom_line_reads_the_verdicts_and_the_choices(words, choices, expected):
     """Both datasets' verdict once ('does not hold on either dataset', never the ambiguous 'on both'), per dataset

@@ -84,7 +84,7 @@ def test_with_no_specification_beside_it_the_choice_views_lose_its_rows(tmp_path
 
 def test_a_published_specification_enters_claims_md_and_the_headline(tmp_path):
     """A specification under which C1 holds on MNIST adds its rows to claims.md's verdicts per choice and makes the
-    README's C1 read 'depends on the tuning: per width gives holds …'; with the verdict flipped, the row says so and
+    README's C1 read 'depends on the tuning: under rates tuned per width, holds on MNIST …'; with the verdict flipped, the row says so and
     the README's C1 reads 'the same under the tuning'."""
     results = _primary(tmp_path)
     _specification(results, "holds")
@@ -97,14 +97,15 @@ def test_a_published_specification_enters_claims_md_and_the_headline(tmp_path):
     assert "| C1 | mnist | tuning | per width | holds | the primary's that both runs test (N2 = 1000, 2000) |" in text
     assert "| C1 | mnist | tuning | N2 = 100 | does not hold |" in text
     answer = next(line for line in readme.read_text().splitlines() if line.startswith("| **C1** |"))
-    assert answer.endswith("depends on the tuning: per width gives holds on MNIST (N2 = 100: does not hold) |")
+    assert answer.endswith("depends on the tuning: under rates tuned per width, holds on MNIST (against does "
+                           "not hold under rates tuned at N2 = 100) |")
     assert json.loads((results / "provenance.json").read_text())["specifications_joined"]["runs"] == ["per-width"]
     shutil.rmtree(results.parent / "per-width")
     _specification(results, "does not hold")
     assert main([str(results), "--no-report", "--readme", str(readme)]) == 0
     assert "| C1 | mnist | tuning | per width | does not hold |" in (results / "claims.md").read_text()
     answer = next(line for line in readme.read_text().splitlines() if line.startswith("| **C1** |"))
-    assert answer.endswith("(paper: holds); the same under the tuning |")
+    assert answer.endswith("(against holds under the paper protocol); the same under the tuning |")
 
 
 def test_a_directory_that_is_no_published_run_is_refused_in_one_line(tmp_path, capsys):
