@@ -168,7 +168,7 @@ def results_section(results, link_prefix: str = "") -> str:
     times = results / "tables" / "job_times.csv"
     wall = wall_time_text(pd.read_csv(times)) if times.is_file() else "wall time not recorded"
     again = prov.get("reanalysis")
-    reanalysed = (f"; re-decided under the current rule at commit `{short_commit(again['commit'])}` "
+    reanalysed = (f"; re-decided under the rule as of commit `{short_commit(again['commit'])}` "
                   f"({again['retrained_bit_identical']})") if again else ""
     margin = f"{100 * config['claims']['equivalence_margin']:g} pp"
     on = " and ".join(DATASET_NAMES.get(d, d) for d in datasets)

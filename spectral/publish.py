@@ -96,7 +96,7 @@ def wall_time_text(times: pd.DataFrame) -> str:
         return "no benchmarked jobs"
     spans = sessions(times)
     busy = sum(s["busy_s"] for s in spans)
-    parts = "; ".join(f"{s['start']:%Y-%m-%d %H:%M}–{s['end']:%H:%M} UTC, {hours(s['busy_s'])}" for s in spans)
+    parts = "; ".join(f"{s['start']:%Y-%m-%d %H:%M}–{s['end']:%H:%M} UTC: {hours(s['busy_s'])} busy" for s in spans)
     return (f"{hours(busy)} of training jobs busy in {len(spans)} session{'s' * (len(spans) > 1)} ({parts}); "
             f"{len(times)} jobs, {hours(times['seconds'].sum())} summed")
 

@@ -41,7 +41,7 @@ def test_results_section_follows_the_verdicts(tmp_path):
     prov = json.loads((results / "provenance.json").read_text())
     prov["reanalysis"] = {"commit": "4ed1120abc", "retrained_bit_identical": "3 of 3 retrained runs equal", "runs_added": 2}
     (results / "provenance.json").write_text(json.dumps(prov))
-    assert "re-decided under the current rule at commit `4ed1120` (3 of 3 retrained runs equal)" in \
+    assert "re-decided under the rule as of commit `4ed1120` (3 of 3 retrained runs equal)" in \
         results_section(results, "results/demo")
     assert "predate the re-analysis" in results_section(results, "results/demo")  # the report is the original one
     prov["report"] = {"reanalysis_commit": "4ed1120abc"}  # tools/rebuild_report.py after that re-analysis
