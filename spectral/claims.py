@@ -32,7 +32,9 @@ The rule, fixed before any table is read (alpha = claims.alpha, delta = claims.d
    1 - F_nct(t_{1-level, df}; df, d / se) against a true distance d (F_nct the noncentral t distribution with
    noncentrality d / se); mdd80 is the d where that power is 0.8 (bisection). `seeds_needed` is the smallest n at
    which either route reaches 0.8: the one-sided test at the observed distance, or, when |distance| < delta, the
-   two one-sided tests of |effect - threshold| < delta (power P_low + P_high - 1 of the two noncentral t tails).
+   two one-sided tests of |effect - threshold| < delta (power P_low + P_high - 1 of the two noncentral t tails);
+   a C2-TOST cell (threshold -m) by its band: the equivalence route while |effect| < m, else the one-sided test beyond
+   the nearer bound (stats.tost_seeds_needed).
 6. Beside every test with n >= 10: a sign-flip (one-sample) or permutation (Welch) test of the same mean, exact
    (every rearrangement enumerated) while there are at most 2^20 of them (n <= 20 paired seeds; two arms up to
    C(n_a + n_b, n_a) <= 2^20), else Monte Carlo with 100,000 random rearrangements (the 19-against-19 cells);
@@ -189,8 +191,10 @@ def decide(cells: pd.DataFrame, alpha: float) -> pd.DataFrame:
         sd_b = None if r["test"] == "paired" else r["sd_b"]
         cells.loc[i, "level"] = level
         cells.loc[i, "mdd80"] = stats.mdd(r["sd_a"], sd_b, int(r["n"]), level)
-        cells.loc[i, "seeds_needed"] = stats.seeds_needed(distance, r["sd_a"], sd_b, level, SEEDS_CAP, r["delta"],
-                                                          alpha)
+        cells.loc[i, "seeds_needed"] = (  # a TOST cell (it has p_superior; threshold = -m) is decided inside its band
+            stats.tost_seeds_needed(r["value"], -r["threshold"], r["sd_a"], sd_b, alpha, SEEDS_CAP, level)
+            if pd.notna(r["p_superior"]) else
+            stats.seeds_needed(distance, r["sd_a"], sd_b, level, SEEDS_CAP, r["delta"], alpha))
     return cells[CELL_COLUMNS]
 
 

@@ -36,10 +36,10 @@ def _needed(r, alpha: float, family: int, cap: int) -> tuple[str, float, int | N
     sd_b = None if r.test == "paired" else r.sd_b
     if r.claim.startswith("C2-TOST"):  # equivalence band (-m, m) around 0
         m = -r.threshold
+        n = stats.tost_seeds_needed(r.value, m, r.sd_a, sd_b, alpha, cap, outside_level=alpha / family)
         if abs(r.value) < m:
-            return "equivalence", alpha, stats.seeds_needed(r.value, r.sd_a, sd_b, alpha, cap, delta=m, one_sided=False)
-        return ("fails" if r.value < 0 else "superior"), alpha / family, stats.seeds_needed(
-            abs(r.value) - m, r.sd_a, sd_b, alpha / family, cap)
+            return "equivalence", alpha, n
+        return ("fails" if r.value < 0 else "superior"), alpha / family, n
     direction, level = ("holds", alpha) if distance >= 0 else ("fails", alpha / family)
     n = stats.seeds_needed(distance, r.sd_a, sd_b, level, cap, delta=r.delta, equivalence_level=alpha)
     if r.delta > 0 and abs(distance) < r.delta:

@@ -201,6 +201,17 @@ def mdd(sd_a: float, sd_b: float | None, n: int, level: float, target: float = P
     return hi
 
 
+def tost_seeds_needed(value: float, margin: float, sd_a: float, sd_b: float | None, level: float, cap: int,
+                      outside_level: float | None = None) -> int | None:
+    """Seeds (per arm for welch) that decide a two-one-sided-tests cell, band (-margin, margin) around 0, whose true
+    effect is `value`: inside the band both one-sided tests must reject, so the equivalence power at `level` counts
+    (the nearer bound binds); outside it, the one-sided test beyond the nearer bound at `outside_level` (default
+    `level`). Never the distance from the far bound, which a cell near +margin would make look decided in 3 seeds."""
+    if abs(value) < margin:
+        return seeds_needed(value, sd_a, sd_b, level, cap, delta=margin, one_sided=False)
+    return seeds_needed(abs(value) - margin, sd_a, sd_b, level if outside_level is None else outside_level, cap)
+
+
 def seeds_needed(distance: float, sd_a: float, sd_b: float | None, level: float, cap: int, delta: float = 0.0,
                  equivalence_level: float | None = None, target: float = POWER, one_sided: bool = True) -> int | None:
     """Smallest n (per arm for welch) at which a cell whose true effect lies `distance` from its threshold gets

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from spectral.claim_cells import evaluate_claims
+from spectral import stats
 from spectral.claims import claim_verdict, decide
 
 SCHEMES = ("direct-restricted", "spectral-eigvals", "direct-full", "spectral-full")
@@ -261,3 +262,22 @@ def test_the_grid_judges_every_protocol_on_the_same_cells():
     assert by["paper"] == by["per-layer"] and len(by["paper"]) > 10
     assert set(cells["n2"]) <= {0, 10, 100}
     assert cells[cells["claim"] == "C4"]["n2"].tolist() == [100, 100]
+
+
+def test_an_undecided_equivalence_cell_needs_the_seeds_of_its_nearer_bound():
+    """A C2-TOST cell at +0.8 pp inside its ±1 pp band is held back by the +1 pp bound: its seeds needed come from
+    the equivalence power (more than the 10 it has), not from the distance to −1 pp (which says 2 or 3); the mirror cell
+    at −0.8 pp needs as many."""
+    from spectral.claims import cell
+    z = np.linspace(-1.5, 1.5, 10)
+
+    def tost(value):
+        row = cell("C2-TOST@1pp", "mnist", "nonlinear", 50, "x", 0.0, a=value + 0.006 * z, b=0.006 * z[::-1],
+                   equivalence=0.01)
+        return decide(pd.DataFrame([row]).assign(protocol="paper"), 0.05).iloc[0]
+
+    near = tost(0.008)
+    assert near["verdict"] == "inconclusive" and near["threshold"] == -0.01
+    from_far_bound = stats.seeds_needed(near["value"] - near["threshold"], near["sd_a"], near["sd_b"], 0.05, 1000)
+    assert from_far_bound <= 3 < 10 < near["seeds_needed"]
+    assert tost(-0.008)["seeds_needed"] == near["seeds_needed"]  # the band is symmetric: so is the count
