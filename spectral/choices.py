@@ -129,9 +129,9 @@ def _partly(found: VerdictChanges, the: str = "") -> list[str]:
 
 def same_verdict(choices: pd.DataFrame, claim: str) -> str:
     """The tables' "same verdict under": 'every choice (…)' when no value of any choice changes the claim's verdict,
-    else 'changes under Y (D: verdict against REFERENCE's on the same cells; …)' for each value Y (value_words), then
-    'same under Z' for the choices varied that change nothing, then 'not judged under W'; '–' when no choice was varied
-    for it."""
+    else 'changes under Y (D: verdict against REFERENCE's on the same cells; …)' for each value Y (value_words),
+    then 'same under Z' for the choices varied that change nothing, then 'not judged under W'; '–' when no choice
+    was varied for it."""
     found = verdict_changes(choices, claim)
     if found is None:
         return "–"
