@@ -215,16 +215,28 @@ def chance_limit(n: int) -> int:
     return int(stats.binom.ppf(0.975, n, round(1 - LEVEL, 12)))
 
 
+def distinct_cells(compared: pd.DataFrame) -> pd.DataFrame:
+    """The compared cells with a cell that two protocols share counted once: the same dataset, experiment, scheme and
+    N2 with the same seed counts and means on both sides (the same records, e.g. pruning-2022's direct-full cells,
+    which are paper's). Chance's binomial counts independent cells; a copy is no second chance to be flagged."""
+    return compared.drop_duplicates(["dataset", "experiment", "scheme", "n2", "n_reference", "n_rerun",
+                                     "mean_reference", "mean_rerun"])
+
+
 def summary(cells: pd.DataFrame, claims: pd.DataFrame, names=("reference", "rerun")) -> tuple[bool, str]:
     """(passes, printed summary); `names` are the two runs as the reader knows them (their paths)."""
     first, second = names
     independent = cells.attrs.get("independent", False)
     compared = cells[cells["status"].isin(["ok", "flagged"])]
     flagged = compared[compared["status"] == "flagged"]
+    distinct = distinct_cells(compared)
+    n, n_flagged = len(distinct), int((distinct["status"] == "flagged").sum())
+    shared = (f"; {len(compared) - n} cells that two protocols share (the same records) counted once: {n_flagged} "
+              f"of {n}" if n < len(compared) else "")
     counts = claims["status"].value_counts()
     lines = [f"cells: {len(compared) - len(flagged)} of {len(compared)} compared agree within their Welch 95 % "
-             f"interval" + (f" ({len(flagged)} flagged; {chance(len(compared))}; independent runs pass with at "
-                            f"most {chance_limit(len(compared))} flagged)" if independent else "")
+             f"interval" + (f" ({len(flagged)} flagged{shared}; {chance(n)}; independent runs pass with at "
+                            f"most {chance_limit(n)} flagged)" if independent else "")
              + "".join(f"; {n} {s}" for s, n in cells["status"].value_counts().items() if s not in ("ok", "flagged")),
              "claims: " + ", ".join(f"{n} {s}" for s, n in counts.items())]
     for r in cells[cells["status"] != "ok"].itertuples():
@@ -237,7 +249,7 @@ def summary(cells: pd.DataFrame, claims: pd.DataFrame, names=("reference", "reru
     for r in claims[claims["status"] != "agrees"].itertuples():
         lines.append(f"  {r.protocol} {r.claim} {r.dataset}: {first} {r.reference}, {second} {r.rerun} ({r.status})")
     if independent:
-        return (not (claims["status"] == "contradiction").any() and len(flagged) <= chance_limit(len(compared)),
+        return (not (claims["status"] == "contradiction").any() and n_flagged <= chance_limit(n),
                 "\n".join(lines))
     return bool((cells["status"] == "ok").all() and (claims["status"] == "agrees").all()), "\n".join(lines)
 

@@ -1,5 +1,6 @@
 """Tests for spectral.compare and `python -m spectral compare`: the rule flags what moved, nothing else."""
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -264,3 +265,19 @@ def test_the_published_comparison_pages_are_current(page, command, tmp_path, mon
     extra = ["--out", str(tmp_path / "cmp.csv")] if command[0] == "compare" else []
     assert main([*command, *extra, "--markdown", str(tmp_path / page)]) == 0
     assert (tmp_path / page).read_text() == (root / "results" / page).read_text()
+
+
+def test_a_cell_two_protocols_share_is_counted_once_against_chance(tmp_path, capsys):
+    """per-layer's cells copy paper's records on both sides (as pruning-2022's direct-full cells copy paper's): the
+    shifted cell is flagged under both protocols, but it is one cell, 1 of 2, which chance allows; counted twice
+    (2 of 4) it would fail. A per-layer cell that really differs counts again and fails."""
+    ref, run = make_run(tmp_path / "ref"), make_run(tmp_path / "run", shift=5)
+    add_sensitivity(ref)
+    add_sensitivity(run)
+    assert main(["compare", "--independent", str(ref), str(run)]) == 0
+    out = capsys.readouterr().out
+    assert "2 flagged; 2 cells that two protocols share (the same records) counted once: 1 of 2" in out
+    assert chance_limit(4) == 1 and chance_limit(2) == 1
+    shutil.rmtree(run / "sensitivity")
+    add_sensitivity(run, shift=0.001)  # per-layer's spectral-eigvals no longer paper's records
+    assert main(["compare", "--independent", str(ref), str(run)]) == 1

@@ -25,6 +25,15 @@ def test_largest_safe_fraction():
     assert largest_safe_fraction(curve, 0.06).item() == 0.9
 
 
+def test_a_curve_that_dips_and_comes_back_is_safe_only_up_to_its_first_exit():
+    """Accuracy leaves the 1 pp margin at 0.3 and is back inside at 0.5: the curve stays within it only up to 0.2."""
+    curve = pd.DataFrame({"seed": 0, "fraction_removed": [0.0, 0.2, 0.3, 0.5, 0.9],
+                          "test_accuracy": [0.95, 0.945, 0.93, 0.945, 0.90]})
+    assert largest_safe_fraction(curve, 0.01).item() == 0.2
+    curve.loc[2, "test_accuracy"] = 0.944  # no dip: safe up to 0.5
+    assert largest_safe_fraction(curve, 0.01).item() == 0.5
+
+
 def test_a_baseline_worse_than_random_is_flagged_and_cannot_carry_c5():
     """A baseline order that beats random passes its guard and C5 gets its verdict; when random pruning of the same
     networks does better than every connectivity order, each guard fails and C5 (the primary reading) and every
