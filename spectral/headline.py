@@ -215,7 +215,9 @@ def results_section(results, link_prefix: str = "") -> str:
                  else "") + ") and, per dataset, any value that changes the verdict (*changes under*), then the choices "
               "that change nothing (*same under*); – where no choice was varied for that claim. C2's primary margin is "
               f"{margin}, the equivalence margin the rule fixed before the confirmatory run; 0.5 and 2 pp are shown "
-              "below.", "",
+              "below. Where a label rests on the rule's own choices (δ, the C5 guard per dataset, labels compared "
+              "rather than effects), [docs/verdict-rule.md](docs/verdict-rule.md#found-by-an-independent-review) "
+              "names the cells and what another reading would say.", "",
               "### The papers' claims in detail", "",
               "| claim | source | the claim | " + " | ".join(columns) + " | same verdict under |",
               "|---" * (len(columns) + 4) + "|"]
