@@ -223,14 +223,19 @@ def distinct_cells(compared: pd.DataFrame) -> pd.DataFrame:
                                      "mean_reference", "mean_rerun"])
 
 
+def chance_counts(compared: pd.DataFrame) -> tuple[int, int]:
+    """(cells, flagged cells) as chance counts them: over distinct_cells, the counts the pass rule and both pages use."""
+    distinct = distinct_cells(compared)
+    return len(distinct), int((distinct["status"] == "flagged").sum())
+
+
 def summary(cells: pd.DataFrame, claims: pd.DataFrame, names=("reference", "rerun")) -> tuple[bool, str]:
     """(passes, printed summary); `names` are the two runs as the reader knows them (their paths)."""
     first, second = names
     independent = cells.attrs.get("independent", False)
     compared = cells[cells["status"].isin(["ok", "flagged"])]
     flagged = compared[compared["status"] == "flagged"]
-    distinct = distinct_cells(compared)
-    n, n_flagged = len(distinct), int((distinct["status"] == "flagged").sum())
+    n, n_flagged = chance_counts(compared)
     shared = (f"; {len(compared) - n} cells that two protocols share (the same records) counted once: {n_flagged} "
               f"of {n}" if n < len(compared) else "")
     counts = claims["status"].value_counts()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .compare import chance, compare_runs, distinct_cells
+from .compare import chance, chance_counts, compare_runs
 from .publish import hours, sessions, short_commit
 from .specification import specification_runs
 from .tune import compare_picks, grid_moves, tuning_summary
@@ -119,9 +119,9 @@ def results_index(results, config_dir="config") -> str:
     cmp_cells, cmp_claims = compare_runs(pilot, paper, independent=True)
     compared = cmp_cells[cmp_cells["status"].isin(["ok", "flagged"])]
     flagged = (compared["status"] == "flagged").sum()
-    distinct = distinct_cells(compared)
-    once = (f"; counting once the {len(compared) - len(distinct)} cells two protocols share, "
-            f"{(distinct['status'] == 'flagged').sum()} of {len(distinct)}" if len(distinct) < len(compared) else "")
+    n, n_flagged = chance_counts(compared)
+    once = (f"; counting once the {len(compared) - n} cells two protocols share, {n_flagged} of {n}"
+            if n < len(compared) else "")
     differ = (cmp_cells["status"] == "settings differ").sum()
     claims = cmp_claims["status"].value_counts()
     lines += ["## Two runs, one answer: pilot against confirmatory",
@@ -130,7 +130,7 @@ def results_index(results, config_dir="config") -> str:
               "",
               f"- **Cells.** {len(compared)} cells were trained with the same settings in both runs; "
               f"{len(compared) - flagged} agree within their Welch 95 % interval and {flagged} are flagged{once} "
-              f"({chance(len(distinct))}).",
+              f"({chance(n)}).",
               f"- **{differ} cells differ in settings** (the telescopic networks' learning rates) and are listed, "
               "not compared.",
               f"- **Claims.** Of {len(cmp_claims)} claim verdicts, " + ", ".join(
