@@ -24,9 +24,12 @@ REFERENCE_CHOICE = {"protocol": "paper", "connectivity": "l1"}  # the headline's
 CHOICE_COLUMNS = ["claim", "dataset", "choice", "value", "reference", "verdict", "cells"]
 SCOPE = {"protocol": " (on the cells the protocols share)"}  # the grid runs fewer widths than the main run
 # How a value reads in prose, in both renderings: 'the authors-2020 protocol', not 'authors-2020' beside a 'paper' that
-# a reader takes for the publication; 'rates tuned at N2 = 100', not a width. A choice not listed reads 'CHOICE VALUE'.
+# a reader takes for the publication; 'rates tuned at N2 = 100', not a width; 'φ drawn Glorot-uniform', not 'eigvec init
+# glorot'. A choice not listed reads 'CHOICE VALUE'.
+EIGVEC_INITS = {"uniform": "U(−0.2, 0.2)", "glorot": "Glorot-uniform"}  # config/eigvecs-glorot.yaml's two values
 VALUE_WORDS = {"protocol": "the {} protocol".format, "connectivity": "connectivity read as {}".format,
-               "tuning": lambda v: f"rates tuned {'at ' if v.startswith('N2') else ''}{v}"}
+               "tuning": lambda v: f"rates tuned {'at ' if v.startswith('N2') else ''}{v}",
+               "eigvec init": lambda v: f"φ drawn {EIGVEC_INITS.get(v, v)}", "precision": "{} matmuls".format}
 
 
 def value_words(choice: str, value: str) -> str:

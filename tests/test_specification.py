@@ -58,8 +58,8 @@ def test_a_verdict_the_specification_changes_reads_changes_under():
     assert _all(verdicts["primary"], "C1") == "holds" and _all(verdicts["specification"], "C1") == "does not hold"
     rows = verdict_rows(verdicts, not_judged, SPEC["choice"], {"primary": "uniform", "specification": "glorot"})
     text = same_verdict(choice_verdicts(pd.DataFrame(columns=["claim"]), None, "l1", rows), "C1")
-    assert text == ("changes under eigvec init glorot (MNIST: does not hold against holds under eigvec init uniform on the "
-                    "same cells)")
+    assert text == ("changes under φ drawn Glorot-uniform (MNIST: does not hold against holds under φ drawn "
+                    "U(−0.2, 0.2) on the same cells)")
     _, verdicts, not_judged = _judge(spec_runs(0.05))
     rows = verdict_rows(verdicts, not_judged, SPEC["choice"], {"primary": "uniform", "specification": "glorot"})
     assert same_verdict(choice_verdicts(pd.DataFrame(columns=["claim"]), None, "l1", rows), "C1") == (
