@@ -1,4 +1,6 @@
 """Tests of seed ensembles (spectral.train.train_cell, spectral.models.Stacked): each member of a batched ensemble equals training that seed alone."""
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -94,3 +96,68 @@ def test_stacked_forward_equals_members(scheme, bias):
     torch.testing.assert_close(stacked(xs), torch.stack([m(xi) for m, xi in zip(models, xs)]))
     n_trainable = sum(p.numel() for p in stacked.parameters() if p.requires_grad)
     assert n_trainable == 3 * sum(p.numel() for p in models[0].parameters() if p.requires_grad)
+
+
+KEEP = dict(sizes=[784, 16, 10], scheme="spectral-eigvals", train_subset=600, test_subset=200, epochs=1, batch_size=128)
+
+
+@pytest.fixture
+def clean_commit(monkeypatch):
+    """Runs recorded at a clean commit, whatever the state of this checkout (kept seeds need one)."""
+    import spectral.records
+    import spectral.train
+    for module in (spectral.train, spectral.records):
+        monkeypatch.setattr(module, "code_commit", lambda: "c0ffee")
+
+
+def _mark_kept(keep, seed, accuracy):
+    """A kept seed's record with a test accuracy no training gives, so taking it back shows in the results."""
+    path = keep / f"seed{seed}.json"
+    record = json.loads(path.read_text()) | {"final_test_accuracy": accuracy}
+    path.write_text(json.dumps(record))
+
+
+def test_a_rerun_takes_back_the_kept_seeds_and_trains_the_rest(tmp_path, clean_commit):
+    """A job killed after seed 0 kept it; the rerun of the cell takes seed 0 back (its marked record) with its
+    arrays, trains seed 1, and equals a cell trained in one go."""
+    cfg, keep = TrainConfig(**KEEP), tmp_path / "partial" / "cell"
+    (first,) = train_cell(cfg, [0], "sequential", quiet=True, keep=keep)
+    _mark_kept(keep, 0, 2.0)
+    resumed = train_cell(cfg, [0, 1], "sequential", quiet=True, keep=keep)
+    whole = train_cell(cfg, [0, 1], "sequential", quiet=True)
+    assert [r["final_test_accuracy"] for r, _, _ in resumed] == [2.0, whole[1][0]["final_test_accuracy"]]
+    for key, value in first[1].items():
+        np.testing.assert_array_equal(resumed[0][1][key], value)
+    assert {f"seed{s}.{e}" for s in (0, 1) for e in ("json", "npz")} == {p.name for p in keep.iterdir()}
+
+
+@pytest.mark.parametrize("spoil", ["settings", "seed", "data", "commit", "torn"])
+def test_a_kept_seed_that_does_not_match_is_trained_again(tmp_path, clean_commit, monkeypatch, spoil):
+    """Other settings, another seed's record, other data, another commit or a torn file: trained again."""
+    import spectral.train
+    cfg, keep = TrainConfig(**KEEP), tmp_path / "cell"
+    train_cell(cfg, [0], "sequential", quiet=True, keep=keep)
+    _mark_kept(keep, 0, 2.0)
+    path = keep / "seed0.json"
+    record = json.loads(path.read_text())
+    if spoil == "settings":
+        record["settings"]["lr"] *= 3
+    elif spoil == "seed":
+        record["seed"] = 1
+    elif spoil == "data":
+        record["data"]["sha256"] = {k: "0" * 64 for k in record["data"]["sha256"]}
+    elif spoil == "commit":
+        monkeypatch.setattr(spectral.train, "code_commit", lambda: "c0ffee2")
+    path.write_text(json.dumps(record)[:-40] if spoil == "torn" else json.dumps(record))
+    ((record, _, _),) = train_cell(cfg, [0], "sequential", quiet=True, keep=keep)
+    assert record["final_test_accuracy"] <= 1.0
+
+
+def test_a_dirty_checkout_keeps_nothing(tmp_path, monkeypatch):
+    """A run at uncommitted code cannot be verified later, so no seed is kept."""
+    import spectral.records
+    import spectral.train
+    for module in (spectral.train, spectral.records):
+        monkeypatch.setattr(module, "code_commit", lambda: "c0ffee-dirty")
+    train_cell(TrainConfig(**KEEP), [0], "sequential", quiet=True, keep=tmp_path / "cell")
+    assert not (tmp_path / "cell").exists()

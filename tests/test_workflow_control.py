@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from spectral.experiments import merge_config
+from spectral.provenance import code_commit
 from workflow_copy import ROOT, SNAKEMAKE, copy_workflow
 
 pytestmark = pytest.mark.workflow
@@ -65,6 +66,40 @@ def test_reproduce_resumes_after_kill_9(tmp_path):
     uninterrupted = json.loads((clean / target).read_text())
     assert resumed["seed"] == 1 and resumed["history"] == [  # bit-identical but for the timings
         {**h, "seconds": r["seconds"]} for h, r in zip(uninterrupted["history"], resumed["history"])]
+
+
+@pytest.mark.skipif(str(code_commit()).endswith("-dirty") or code_commit() is None,
+                    reason="kept seeds need a clean checkout (a run at uncommitted code keeps none)")
+def test_a_killed_wide_cell_resumes_from_its_finished_seeds(tmp_path):
+    """A sequential cell killed after its first seed kept it in output/<name>/partial/; `make reproduce` takes it
+    back (same record, same finish time), trains the rest, and removes the folder."""
+    import os
+    import signal
+    import time
+    work = copy_workflow(tmp_path)
+    (work / "seq.yaml").write_text(yaml.safe_dump({"data": {"dir": str(ROOT / "resources" / "data"), "train_subset": 2000,
+                                                            "test_subset": 500}, "seeds": [0, 1, 2],
+                                                   "ensemble": {"strategy": "sequential"}}))
+    cell = "paper/mnist/nonlinear/spectral-eigvals/n50"
+    targets = [f"output/smoke/runs/{cell}/seed{k}.json" for k in (0, 1, 2)]
+    kept = work / "output" / "smoke" / "partial" / cell / "seed0.json"
+    args = [SNAKEMAKE, *targets, "--cores", "1", "--configfile", "config/smoke.yaml", "seq.yaml"]
+    proc = subprocess.Popen(args, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 300
+    while not kept.exists() and time.time() < deadline:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    first = json.loads(kept.read_text())
+    assert not (work / targets[2]).exists()  # killed before the cell's outputs
+    done = subprocess.run(["make", "-f", str(ROOT / "Makefile"), "-o", "setup", "reproduce", f"VENV={ROOT / '.venv'}",
+                           "CORES=1", "CONFIG=config/smoke.yaml seq.yaml", f"TARGET={' '.join(targets)}"], cwd=work,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    resumed = [json.loads((work / t).read_text()) for t in targets]
+    assert resumed[0]["finished_at"] == first["finished_at"] and resumed[0]["history"] == first["history"]
+    assert all(r["finished_at"] > first["finished_at"] for r in resumed[2:])  # trained after the kill
+    assert not (work / "output" / "smoke" / "partial" / cell).exists()
 
 
 def test_reproduce_leaves_a_plain_snakemakes_lock_alone(tmp_path):
