@@ -85,7 +85,7 @@ def test_a_killed_wide_cell_resumes_from_its_finished_seeds(tmp_path):
     kept = work / "output" / "smoke" / "partial" / cell / "seed0.json"
     args = [SNAKEMAKE, *targets, "--cores", "1", "--configfile", "config/smoke.yaml", "seq.yaml"]
     proc = subprocess.Popen(args, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.time() + 300
+    deadline = time.time() + 120
     while not kept.exists() and time.time() < deadline:
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
