@@ -21,7 +21,7 @@ import pandas as pd
 from .claims import DATASET_NAMES, NOT_JUDGED, claim_base
 
 REFERENCE_CHOICE = {"protocol": "paper", "connectivity": "l1"}  # the headline's value of each choice
-CHOICE_COLUMNS = ["claim", "dataset", "choice", "value", "reference", "verdict", "cells"]
+CHOICE_COLUMNS = ["claim", "dataset", "choice", "value", "reference", "verdict", "cells", "not_judged"]
 SCOPE = {"protocol": " (on the cells the protocols share)"}  # the grid runs fewer widths than the main run
 # How a value reads in prose, in both renderings: 'the authors-2020 protocol', not 'authors-2020' beside a 'paper' that
 # a reader takes for the publication; 'rates tuned at N2 = 100', not a width; 'φ drawn Glorot-uniform', not 'eigvec init
@@ -48,29 +48,32 @@ def choice_verdicts(verdicts: pd.DataFrame, grid_verdicts: pd.DataFrame | None, 
         g = grid_verdicts[grid_verdicts["claim"].map(claim_base).str.match(r"C[1-4]")]
         rows += [{"claim": r.claim, "dataset": r.dataset, "choice": "protocol", "value": r.protocol,
                   "reference": r.protocol == REFERENCE_CHOICE["protocol"], "verdict": r.verdict,
-                  "cells": "the sensitivity grid's"} for r in g.itertuples()]
+                  "cells": "the sensitivity grid's", "not_judged": 0} for r in g.itertuples()]
     c5 = verdicts[(verdicts["claim"] == "C5") | verdicts["claim"].str.match(r"C5@")]
     for r in c5.itertuples():
         value = connectivity if r.claim == "C5" else r.claim.split("@")[1]
         rows.append({"claim": "C5", "dataset": r.dataset, "choice": "connectivity", "value": value,
-                     "reference": value == connectivity, "verdict": r.verdict, "cells": "C5's"})
+                     "reference": value == connectivity, "verdict": r.verdict, "cells": "C5's", "not_judged": 0})
     if specifications is not None:
         rows += [{"claim": r.claim, "dataset": r.dataset, "choice": r.choice, "value": r.value,
                   "reference": bool(r.reference), "verdict": r.verdict,
-                  "cells": f"the primary's that both runs test ({r.cells_judged})"} for r in specifications.itertuples()]
+                  "cells": f"the primary's that both runs test ({r.cells_judged})", "not_judged": int(r.not_judged)}
+                 for r in specifications.itertuples()]
     return pd.DataFrame(rows, columns=CHOICE_COLUMNS)
 
 
 @dataclass(frozen=True)
 class Change:
     """A value of a choice under which a claim's verdict on a dataset (or "all") differs from the reference value's
-    verdict on the same cells."""
+    verdict on the same cells; `left_out`: the claim cells of that dataset that neither value is judged on (rule 9: a
+    test pairing samples across the two runs), so the reference's verdict here may differ from its full-range one."""
     choice: str
     value: str
     dataset: str
     verdict: str
     reference_value: str
     reference_verdict: str
+    left_out: int = 0
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,8 @@ def verdict_changes(choices: pd.DataFrame, claim: str) -> VerdictChanges | None:
         differ = [r for r in c.itertuples() if r.dataset in ref.index and NOT_JUDGED not in
                   (r.verdict, ref.loc[r.dataset, "verdict"]) and r.verdict != ref.loc[r.dataset, "verdict"]]
         shown = [r for r in differ if r.dataset != "all"] or differ
-        changes += [Change(choice, value, r.dataset, r.verdict, ref["value"].iloc[0], ref.loc[r.dataset, "verdict"])
+        changes += [Change(choice, value, r.dataset, r.verdict, ref["value"].iloc[0], ref.loc[r.dataset, "verdict"],
+                           _count(ref.loc[r.dataset].get("not_judged")))
                     for r in sorted(shown, key=lambda r: r.dataset != "mnist")]
     datasets = tuple(sorted(set(g["dataset"]) - {"all"}, key=lambda d: d != "mnist"))
     partly = tuple(sorted(((ch, d) for (ch, d), c in g[g["dataset"] != "all"].groupby(["choice", "dataset"])
@@ -128,6 +132,20 @@ def _partly(found: VerdictChanges, the: str = "") -> list[str]:
     for choice, dataset in found.partly:
         by.setdefault(choice, []).append(DATASET_NAMES.get(dataset, dataset))
     return [f"not judged on {', '.join(names)} under {the}{choice}" for choice, names in by.items()]
+
+
+def _count(n) -> int:
+    return int(n) if n is not None and pd.notna(n) else 0
+
+
+def _left_out(n: int, sep: str = " (") -> str:
+    """' (1 claim cell not judged)' after a reference verdict re-decided without n of its claim cells; '' for none."""
+    return f"{sep}{n} claim cell{'s' if n > 1 else ''} not judged{')' if sep == ' (' else ''}" if n else ""
+
+
+def _against(ref: tuple[str, str], words: str) -> str:
+    """'against holds under φ drawn U(−0.2, 0.2)[, 2 claim cells not judged]' from (its verdict, cells left out)."""
+    return f"against {ref[0]} under {words}{ref[1]}"
 
 
 def same_verdict(choices: pd.DataFrame, claim: str) -> str:
@@ -147,7 +165,7 @@ def same_verdict(choices: pd.DataFrame, claim: str) -> str:
     for c in found.changes:
         by_value.setdefault((c.choice, c.value), []).append(
             f"{DATASET_NAMES.get(c.dataset, c.dataset)}: {c.verdict} against {c.reference_verdict} under "
-            f"{value_words(c.choice, c.reference_value)} on the same cells")
+            f"{value_words(c.choice, c.reference_value)} on the same cells{_left_out(c.left_out)}")
     text = "changes under " + "; ".join(f"{value_words(choice, value)} (" + "; ".join(parts) + ")"
                                         for (choice, value), parts in by_value.items())
     if found.unchanged:
@@ -171,8 +189,9 @@ def changes_in_words(found: VerdictChanges | None) -> str:
     if not found.changes:
         return "; ".join(["the same under every choice varied", *unjudged])
     where: dict[tuple, list[str]] = {}  # (choice, value, verdict, reference value, its verdict) -> datasets
-    for c in found.changes:
-        where.setdefault((c.choice, c.value, c.verdict, c.reference_value, c.reference_verdict), []).append(c.dataset)
+    for c in found.changes:  # a reference verdict on fewer cells than the full range says so
+        ref_verdict = (c.reference_verdict, _left_out(c.left_out, ", "))
+        where.setdefault((c.choice, c.value, c.verdict, c.reference_value, ref_verdict), []).append(c.dataset)
     every = "both datasets" if len(found.datasets) == 2 else "every dataset"
     by_choice: dict[str, dict[str, list[tuple[str, str, str]]]] = {}  # choice -> value -> (verdict, on, ref verdict)
     refs: dict[str, set[tuple[str, str]]] = {}  # choice -> {(reference value, its verdict)}
@@ -185,12 +204,12 @@ def changes_in_words(found: VerdictChanges | None) -> str:
     for choice, values in sorted(by_choice.items()):
         ref_value, ref_verdict = next(iter(refs[choice]))
         one_ref = len(refs[choice]) == 1  # one reference verdict: said once, after the choice's values
-        against = f"against {{}} under {value_words(choice, ref_value)}".format
+        words = value_words(choice, ref_value)
         said = "; ".join(f"under {value_words(choice, value)}, " + ", ".join(
-            f"{verdict} {on}" + ("" if one_ref else f" ({against(ref)})") for verdict, on, ref in items)
+            f"{verdict} {on}" + ("" if one_ref else f" ({_against(ref, words)})") for verdict, on, ref in items)
             for value, items in values.items())
         parts.append(f"depends on the {choice}{SCOPE.get(choice, '')}: {said}"
-                     + (f" ({against(ref_verdict)})" if one_ref else ""))
+                     + (f" ({_against(ref_verdict, words)})" if one_ref else ""))
     if found.unchanged:
         parts.append("the same under the " + " and the ".join(found.unchanged))
     return "; ".join(parts + unjudged)

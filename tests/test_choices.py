@@ -60,7 +60,7 @@ def test_a_choice_that_changes_nothing_is_named_beside_one_that_does():
     varied; when the tuning changes it too, it moves into 'changes under'."""
     grid = _verdicts([("paper", "C1", "all", "holds"), ("authors-2020", "C1", "all", "does not hold")])
     spec = pd.DataFrame([{"claim": "C1", "dataset": "all", "choice": "tuning", "value": v, "reference": ref,
-                          "verdict": "does not hold", "cells_judged": "34 cells"}
+                          "verdict": "does not hold", "cells_judged": "34 cells", "not_judged": 0}
                          for v, ref in (("N2 = 100", True), ("per width", False))])
     text = same_verdict(choice_verdicts(_verdicts([]), grid, "l1", spec), "C1")
     assert text.startswith("changes under the authors-2020 protocol (") and text.endswith("; same under tuning")
@@ -161,3 +161,20 @@ def test_a_dataset_not_judged_under_a_choice_is_named_in_both_renderings():
         "the same under every choice varied; not judged on Fashion-MNIST under the eigvec init")
     choices.loc[choices["dataset"] == "fashion-mnist", "verdict"] = "holds"
     assert same_verdict(choices, "C3") == "every choice (eigvec init)"
+
+
+def test_a_reference_judged_without_some_cells_says_how_many():
+    """Under a specification two of C4's MNIST cells pair samples across the runs and are judged by neither value:
+    the reference's verdict on the cells left (holds) is not its full-range one, and both renderings say so; with
+    none left out they say nothing of it."""
+    spec = pd.DataFrame([{"claim": "C4", "dataset": "mnist", "choice": "eigvec init", "value": v, "reference": ref,
+                          "verdict": verdict, "cells_judged": "N2 = 2000; all-N2 trend", "not_judged": left}
+                         for v, ref, verdict, left in (("uniform", True, "holds", 2), ("glorot", False, "does not hold", 2))])
+    choices = choice_verdicts(_verdicts([]), None, "l1", spec)
+    assert same_verdict(choices, "C4") == ("changes under φ drawn Glorot-uniform (MNIST: does not hold against holds "
+                                           "under φ drawn U(−0.2, 0.2) on the same cells (2 claim cells not judged))")
+    assert changes_in_words(verdict_changes(choices, "C4")).endswith(
+        "(against holds under φ drawn U(−0.2, 0.2), 2 claim cells not judged)")
+    spec["not_judged"] = 0
+    choices = choice_verdicts(_verdicts([]), None, "l1", spec)
+    assert "not judged" not in same_verdict(choices, "C4") + changes_in_words(verdict_changes(choices, "C4"))
