@@ -76,6 +76,7 @@ def bench_run(run: Path, peak: float, bandwidth: float | None = None) -> tuple[p
     `run` is an output/<name> (benchmark files) or results/<name> (tables/job_times.csv) directory. The GEMM floor
     is all training and evaluation FLOPs at `peak` (the GEMM peak), as if every job ran one GEMM at peak back to back.
     """
+    from spectral.design import cell_seconds
     from spectral.publish import JOB_KEYS, job_times, sessions
     runs = pd.read_csv(run / "tables" / "runs.csv")
     published = run / "tables" / "job_times.csv"
@@ -94,7 +95,7 @@ def bench_run(run: Path, peak: float, bandwidth: float | None = None) -> tuple[p
         runs["max_model_s"] = runs["sum_model_s"] = float("nan")
     keys = JOB_KEYS
     cells = runs.groupby(keys)[["train_flop", "eval_flop", "max_model_s", "sum_model_s"]].sum().reset_index().merge(
-        times, on=keys)
+        times.assign(seconds=cell_seconds(times)), on=keys)  # with the seeds a killed job had kept
     table = cells.groupby("n2").agg(jobs=("seconds", "size"), job_s=("seconds", "sum"), train_tflop=("train_flop", "sum"),
                                     eval_tflop=("eval_flop", "sum"), max_model_s=("max_model_s", "sum"),
                                     sum_model_s=("sum_model_s", "sum")).reset_index()
@@ -117,9 +118,12 @@ def project_precision(run: Path, wide: pd.DataFrame, narrow: pd.DataFrame, start
     rest by its measured per-model-epoch speed-up: `wide` (bench.py --only precision) by scheme at the nearest
     measured N2 for N2 >= 500, `narrow` (--only narrow_precision, stacked seeds) at N2 = 10 for N2 <= 50 and at
     N2 = 100 for the rest (the perceptron, N2 = 0, counts as narrow). Busy hours scale with the job hours."""
+    from spectral.design import cell_seconds
     from spectral.publish import job_times, sessions
     published = run / "tables" / "job_times.csv"
     times = pd.read_csv(published) if published.is_file() else job_times(run)
+    busy = sum(s["busy_s"] for s in sessions(times)) / 3600  # the jobs' own intervals
+    times = times.assign(seconds=cell_seconds(times))  # with the seeds a killed job had kept
     measured = sorted(wide["n2"].unique())
 
     def speedup(scheme: str, n2: int) -> float:
@@ -134,7 +138,6 @@ def project_precision(run: Path, wide: pd.DataFrame, narrow: pd.DataFrame, start
     table = times.groupby("n2").agg(jobs=("seconds", "size"), fp32_job_h=("seconds", "sum"),
                                     bf16_job_h=("bf16_seconds", "sum")).reset_index()
     table[["fp32_job_h", "bf16_job_h"]] /= 3600
-    busy = sum(s["busy_s"] for s in sessions(times)) / 3600
     ratio = times["bf16_seconds"].sum() / times["seconds"].sum()
     return table, {"fp32_job_h": times["seconds"].sum() / 3600, "bf16_job_h": times["bf16_seconds"].sum() / 3600,
                    "fp32_busy_h": busy, "bf16_busy_h": busy * ratio, "job_time_ratio": ratio}

@@ -110,12 +110,19 @@ def seed_plan(table: pd.DataFrame, *, floor: int, cap: int, pruning: dict, layou
     return pd.DataFrame(rows).sort_values(["protocol", "dataset", "experiment", "scheme", "n2"], ignore_index=True)
 
 
+def cell_seconds(times: pd.DataFrame) -> pd.Series:
+    """Each job's cell time (spectral.publish.job_times): its own seconds plus the seeds a killed job of its cell
+    had kept (older tables have no `kept_seconds`). Busy wall time (publish.sessions) takes the job's own interval."""
+    return times["seconds"] + (times["kept_seconds"] if "kept_seconds" in times else 0.0)
+
+
 def cost(plan: pd.DataFrame, job_times: pd.DataFrame, pilot_seeds: int, runs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Projected job seconds per training cell: the pilot's job seconds per seed times the planned seeds
     (start-up included in the per-seed figure: a slight overestimate for wide cells, none for narrow ones). A pilot
     that ran under a seed plan of its own divides each job by its cell's seeds (`runs`, its runs.csv), else by
     `pilot_seeds`."""
     keys = ["protocol", "dataset", "experiment", "scheme", "n2"]
+    job_times = job_times.assign(seconds=cell_seconds(job_times))  # with the seeds a killed job had kept
     merged = plan.merge(job_times[keys + ["seconds"]], on=keys, how="left")
     n = pilot_seeds
     if runs is not None:

@@ -23,6 +23,7 @@ import pandas as pd
 
 from .compare import CELL, run_config
 from .declared import summary
+from .design import cell_seconds
 from .records import WriteError
 
 TABLES_ONLY = ("tables", "sensitivity", "claims.csv", "claims.md", "claim_verdicts.csv", "provenance.json")
@@ -39,7 +40,9 @@ class PublishError(ValueError):
 
 def job_times(output) -> pd.DataFrame:
     """One row per benchmarked training job of `output` whose cell is in its tables/runs.csv or sensitivity/runs.csv
-    (a benchmark left by an earlier config is not this run's): the cell, seconds, CPU seconds, peak RSS and end time."""
+    (a benchmark left by an earlier config is not this run's): the cell, seconds, CPU seconds, peak RSS and end time,
+    and `kept_seconds`, the training seconds of the seeds a killed job of the cell had finished and this one took
+    back (benchmarks/kept/<cell>.json; workflow/scripts/train_cell.py): a cell's job time is seconds + kept_seconds."""
     tables = [Path(output) / "tables" / "runs.csv", Path(output) / "sensitivity" / "runs.csv"]
     cells = {tuple(row) for t in tables if t.is_file() for row in pd.read_csv(t)[JOB_KEYS].values}
     rows = []
@@ -50,8 +53,10 @@ def job_times(output) -> pd.DataFrame:
         key = keys[:-1] + (int(keys[-1][1:]),)
         if key not in cells:
             continue
-        rows.append({**dict(zip(JOB_KEYS, key)), **_benchmark(tsv)})
-    return pd.DataFrame(rows, columns=JOB_KEYS + BENCHMARK_COLUMNS)
+        kept = Path(output) / "benchmarks" / "kept" / Path(*keys).with_suffix(".json")
+        kept_s = json.loads(kept.read_text())["seconds"] if kept.is_file() else 0.0
+        rows.append({**dict(zip(JOB_KEYS, key)), **_benchmark(tsv), "kept_seconds": float(kept_s)})
+    return pd.DataFrame(rows, columns=JOB_KEYS + BENCHMARK_COLUMNS + ["kept_seconds"])
 
 
 def _benchmark(tsv: Path) -> dict:
@@ -97,8 +102,10 @@ def wall_time_text(times: pd.DataFrame) -> str:
     spans = sessions(times)
     busy = sum(s["busy_s"] for s in spans)
     parts = "; ".join(f"{s['start']:%Y-%m-%d %H:%M}–{s['end']:%H:%M} UTC: {hours(s['busy_s'])} busy" for s in spans)
+    kept = cell_seconds(times).sum() - times["seconds"].sum()
+    taken = f", {hours(kept)} of it in seeds kept from killed jobs" if kept else ""
     return (f"{hours(busy)} of training jobs busy in {len(spans)} session{'s' * (len(spans) > 1)} ({parts}); "
-            f"{len(times)} jobs, {hours(times['seconds'].sum())} summed")
+            f"{len(times)} jobs, {hours(cell_seconds(times).sum())} summed{taken}")
 
 
 def commit_text(prov: dict) -> str:

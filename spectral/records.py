@@ -82,6 +82,7 @@ def make_record(cfg, seed, data_seed, model, data, history, final_train, n_train
         "final_val_accuracy": history[-1]["val_accuracy"], "final_test_loss": history[-1]["test_loss"],
         "final_test_accuracy": history[-1]["test_accuracy"], "retracted_test_accuracy": None,
         "wall_time_s": wall, "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(), "strategy": {"name": strategy, "members": members},
+        "kept": False,  # True: trained by an earlier, killed job of its cell and taken back (spectral.train.kept_run)
         "device": str(device), "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
         "threads": torch.get_num_threads(),
         "versions": {"torch": torch.__version__, "numpy": np.__version__, "python": sys.version.split()[0]},

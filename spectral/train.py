@@ -221,7 +221,7 @@ def kept_run(keep: Path, cfg: TrainConfig, seed: int, data: Data):
         return None
     final = {k: v for k, v in arrays.items() if not k.startswith("init.")}
     initial = {k.removeprefix("init."): v for k, v in arrays.items() if k.startswith("init.")}
-    return record, final, initial
+    return record | {"kept": True}, final, initial
 
 
 def train_batched(cfg: TrainConfig, seeds: list[int], data: Data, quiet: bool = False):

@@ -188,3 +188,14 @@ def test_training_cells_are_a_specifications_plan_exactly_and_refuse_a_plan_that
     (tmp_path / "design.yaml").write_text(yaml.safe_dump(design))
     with pytest.raises(ValueError, match=f"has no seeds for 1 training cells .*{dropped['scheme']}"):
         training_cells({**primary, "design": str(tmp_path / "design.yaml")})
+
+
+def test_a_resumed_cells_cost_counts_its_kept_seeds():
+    """The projected seconds per seed of a cell whose job took back kept seeds include them: a job of 100 s that
+    took back 900 s of seeds is a 1000 s cell (10 seeds: 100 s each), not a 10 s-per-seed one."""
+    from spectral.design import cost
+    keys = {"protocol": "paper", "dataset": "mnist", "experiment": "nonlinear", "scheme": "spectral-eigvals", "n2": 2000}
+    plan = pd.DataFrame([keys | {"seeds": 5}])
+    times = pd.DataFrame([keys | {"seconds": 100.0, "kept_seconds": 900.0}])
+    assert cost(plan, times, 10)["projected_seconds"].item() == 500.0
+    assert cost(plan, times.drop(columns="kept_seconds"), 10)["projected_seconds"].item() == 50.0

@@ -27,6 +27,23 @@ def test_job_times_keep_this_runs_cells_only(tmp_path):
         job_times(tmp_path / "out")
 
 
+def test_a_resumed_cell_counts_the_seeds_its_killed_job_kept(tmp_path):
+    """A job that took back kept seeds (benchmarks/kept/<cell>.json) has them in kept_seconds: the cell's time and
+    the summed job time count them, its busy interval does not; without the note they count nothing."""
+    from spectral.design import cell_seconds
+    from spectral.publish import wall_time_text
+    out = make_output(tmp_path / "out")
+    note = out / "benchmarks" / "kept" / "paper" / "mnist" / "nonlinear" / "direct-full" / "n10.json"
+    note.parent.mkdir(parents=True)
+    note.write_text(json.dumps({"seeds": [0], "seconds": 1800.0}))
+    times = job_times(out)
+    assert list(times["kept_seconds"]) == [1800.0, 0.0] and list(cell_seconds(times)) == [2000.0, 100.0]
+    assert wall_time_text(times).endswith("2 jobs, 35.0 min summed, 30.0 min of it in seeds kept from killed jobs")
+    assert [s["busy_s"] for s in sessions(times)] == [s["busy_s"] for s in sessions(times.drop(columns="kept_seconds"))]
+    note.unlink()
+    assert list(job_times(out)["kept_seconds"]) == [0.0, 0.0]
+
+
 def test_sessions_split_at_gaps_and_count_overlaps_once():
     """Two jobs 1 h apart are two sessions; two jobs running side by side are busy for their union."""
     apart = pd.DataFrame({"seconds": [100.0, 200.0], "end": pd.to_datetime([T0, T0 + 3600], unit="s", utc=True)})

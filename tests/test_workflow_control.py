@@ -72,7 +72,8 @@ def test_reproduce_resumes_after_kill_9(tmp_path):
                     reason="kept seeds need a clean checkout (a run at uncommitted code keeps none)")
 def test_a_killed_wide_cell_resumes_from_its_finished_seeds(tmp_path):
     """A sequential cell killed after its first seed kept it in output/<name>/partial/; `make reproduce` takes it
-    back (same record, same finish time), trains the rest, and removes the folder."""
+    back (same record, same finish time, marked `kept`), trains the rest, removes the folder and notes the kept
+    seeds' seconds for the cell's job time."""
     import os
     import signal
     import time
@@ -98,8 +99,11 @@ def test_a_killed_wide_cell_resumes_from_its_finished_seeds(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     resumed = [json.loads((work / t).read_text()) for t in targets]
     assert resumed[0]["finished_at"] == first["finished_at"] and resumed[0]["history"] == first["history"]
-    assert all(r["finished_at"] > first["finished_at"] for r in resumed[2:])  # trained after the kill
+    assert resumed[0]["kept"] and not resumed[2]["kept"] and resumed[2]["finished_at"] > first["finished_at"]
     assert not (work / "output" / "smoke" / "partial" / cell).exists()
+    note = json.loads((work / "output" / "smoke" / "benchmarks" / "kept" / f"{cell}.json").read_text())
+    kept = [r for r in resumed if r["kept"]]  # the job may have kept seed 1 too before it was killed
+    assert note == {"seeds": [r["seed"] for r in kept], "seconds": sum(r["wall_time_s"] for r in kept)}
 
 
 def test_reproduce_leaves_a_plain_snakemakes_lock_alone(tmp_path):

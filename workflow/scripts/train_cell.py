@@ -3,8 +3,10 @@
 A wide cell's seeds train one after the other, each kept in OUT/partial/<cell>/ as it finishes (spectral.train,
 `kept_run`): a job killed mid-cell (a session's end) leaves them there, and its rerun trains only the seeds not kept.
 Snakemake deletes an incomplete job's outputs before the rerun, so they live outside them; the folder is removed
-once the cell's outputs are written.
+once the cell's outputs are written. The kept seeds' training seconds, which this job's Snakemake benchmark does not
+count, go to OUT/benchmarks/kept/<cell>.json (spectral.publish.job_times adds them to the cell's job time).
 """
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -21,10 +23,18 @@ cfg = TrainConfig(**settings)  # data come from resources/data (the fetch_data r
 protocol, _, experiment, _, n2 = snakemake.params.cell  # common.smk's parse_cell of the cell wildcard
 cell = {"protocol": protocol, "experiment": experiment, "n2": n2}
 cell_dir = Path(snakemake.output.records[0]).parent  # OUT/runs/<cell>
-keep = cell_dir.parents[len(Path(snakemake.wildcards.cell).parts)] / "partial" / snakemake.wildcards.cell
+out = cell_dir.parents[len(Path(snakemake.wildcards.cell).parts)]  # OUT
+keep = out / "partial" / snakemake.wildcards.cell
 results = train_cell(cfg, snakemake.params.seeds, snakemake.params.strategy, quiet=True, keep=keep)
 for (record, final, initial), json_path, npz_path in zip(results, snakemake.output.records, snakemake.output.arrays):
     record["cell"] = cell
     save_run(record, final, initial, json_path, npz_path)
     print(f"seed {record['seed']}: test accuracy {record['final_test_accuracy']:.4f}", file=sys.stderr)
+kept = [record for record, _, _ in results if record["kept"]]
+note = (out / "benchmarks" / "kept" / snakemake.wildcards.cell).with_suffix(".json")
+if kept:
+    note.parent.mkdir(parents=True, exist_ok=True)
+    note.write_text(json.dumps({"seeds": [r["seed"] for r in kept], "seconds": sum(r["wall_time_s"] for r in kept)}))
+else:
+    note.unlink(missing_ok=True)  # an earlier run's note is not this job's
 shutil.rmtree(keep, ignore_errors=True)
