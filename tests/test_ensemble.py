@@ -126,6 +126,7 @@ def test_a_rerun_takes_back_the_kept_seeds_and_trains_the_rest(tmp_path, clean_c
     resumed = train_cell(cfg, [0, 1], "sequential", quiet=True, keep=keep)
     whole = train_cell(cfg, [0, 1], "sequential", quiet=True)
     assert [r["final_test_accuracy"] for r, _, _ in resumed] == [2.0, whole[1][0]["final_test_accuracy"]]
+    assert [r["kept"] for r, _, _ in resumed] == [True, False] and not whole[0][0]["kept"]
     for key, value in first[1].items():
         np.testing.assert_array_equal(resumed[0][1][key], value)
     assert {f"seed{s}.{e}" for s in (0, 1) for e in ("json", "npz")} == {p.name for p in keep.iterdir()}
