@@ -57,9 +57,16 @@ def choice_verdicts(verdicts: pd.DataFrame, grid_verdicts: pd.DataFrame | None, 
     if specifications is not None:
         rows += [{"claim": r.claim, "dataset": r.dataset, "choice": r.choice, "value": r.value,
                   "reference": bool(r.reference), "verdict": r.verdict,
-                  "cells": f"the primary's that both runs test ({r.cells_judged})", "not_judged": int(r.not_judged)}
+                  "cells": f"the primary's that both runs test ({r.cells_judged}{_not_judged_text(r.not_judged)})",
+                  "not_judged": int(r.not_judged)}
                  for r in specifications.itertuples()]
     return pd.DataFrame(rows, columns=CHOICE_COLUMNS)
+
+
+def _not_judged_text(n) -> str:
+    """'; 2 claim cells not judged' after the cells a specification's values are judged on; '' for none."""
+    n = _count(n)
+    return f"; {n} claim cell{'s' if n > 1 else ''} not judged" if n else ""
 
 
 @dataclass(frozen=True)

@@ -171,10 +171,12 @@ def test_a_reference_judged_without_some_cells_says_how_many():
                           "verdict": verdict, "cells_judged": "N2 = 2000; all-N2 trend", "not_judged": left}
                          for v, ref, verdict, left in (("uniform", True, "holds", 2), ("glorot", False, "does not hold", 2))])
     choices = choice_verdicts(_verdicts([]), None, "l1", spec)
+    assert set(choices["cells"]) == {"the primary's that both runs test (N2 = 2000; all-N2 trend; 2 claim cells not judged)"}
     assert same_verdict(choices, "C4") == ("changes under φ drawn Glorot-uniform (MNIST: does not hold against holds "
                                            "under φ drawn U(−0.2, 0.2) on the same cells (2 claim cells not judged))")
     assert changes_in_words(verdict_changes(choices, "C4")).endswith(
         "(against holds under φ drawn U(−0.2, 0.2), 2 claim cells not judged)")
     spec["not_judged"] = 0
     choices = choice_verdicts(_verdicts([]), None, "l1", spec)
-    assert "not judged" not in same_verdict(choices, "C4") + changes_in_words(verdict_changes(choices, "C4"))
+    assert "not judged" not in same_verdict(choices, "C4") + changes_in_words(verdict_changes(choices, "C4")) + "".join(
+        choices["cells"])
