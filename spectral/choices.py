@@ -57,16 +57,10 @@ def choice_verdicts(verdicts: pd.DataFrame, grid_verdicts: pd.DataFrame | None, 
     if specifications is not None:
         rows += [{"claim": r.claim, "dataset": r.dataset, "choice": r.choice, "value": r.value,
                   "reference": bool(r.reference), "verdict": r.verdict,
-                  "cells": f"the primary's that both runs test ({r.cells_judged}{_not_judged_text(r.not_judged)})",
+                  "cells": f"the primary's that both runs test ({r.cells_judged}{_not_judged('; ', r.not_judged)})",
                   "not_judged": int(r.not_judged)}
                  for r in specifications.itertuples()]
     return pd.DataFrame(rows, columns=CHOICE_COLUMNS)
-
-
-def _not_judged_text(n) -> str:
-    """'; 2 claim cells not judged' after the cells a specification's values are judged on; '' for none."""
-    n = _count(n)
-    return f"; {n} claim cell{'s' if n > 1 else ''} not judged" if n else ""
 
 
 @dataclass(frozen=True)
@@ -145,9 +139,10 @@ def _count(n) -> int:
     return int(n) if n is not None and pd.notna(n) else 0
 
 
-def _left_out(n: int, sep: str = " (") -> str:
-    """' (1 claim cell not judged)' after a reference verdict re-decided without n of its claim cells; '' for none."""
-    return f"{sep}{n} claim cell{'s' if n > 1 else ''} not judged{')' if sep == ' (' else ''}" if n else ""
+def _not_judged(before: str, n, after: str = "") -> str:
+    """'<before>2 claim cells not judged<after>' for a verdict re-decided without n of its claim cells; '' for none."""
+    n = _count(n)
+    return f"{before}{n} claim cell{'s' if n > 1 else ''} not judged{after}" if n else ""
 
 
 def _against(ref: tuple[str, str], words: str) -> str:
@@ -172,7 +167,7 @@ def same_verdict(choices: pd.DataFrame, claim: str) -> str:
     for c in found.changes:
         by_value.setdefault((c.choice, c.value), []).append(
             f"{DATASET_NAMES.get(c.dataset, c.dataset)}: {c.verdict} against {c.reference_verdict} under "
-            f"{value_words(c.choice, c.reference_value)} on the same cells{_left_out(c.left_out)}")
+            f"{value_words(c.choice, c.reference_value)} on the same cells{_not_judged(' (', c.left_out, ')')}")
     text = "changes under " + "; ".join(f"{value_words(choice, value)} (" + "; ".join(parts) + ")"
                                         for (choice, value), parts in by_value.items())
     if found.unchanged:
@@ -197,7 +192,7 @@ def changes_in_words(found: VerdictChanges | None) -> str:
         return "; ".join(["the same under every choice varied", *unjudged])
     where: dict[tuple, list[str]] = {}  # (choice, value, verdict, reference value, its verdict) -> datasets
     for c in found.changes:  # a reference verdict on fewer cells than the full range says so
-        ref_verdict = (c.reference_verdict, _left_out(c.left_out, ", "))
+        ref_verdict = (c.reference_verdict, _not_judged(", ", c.left_out))
         where.setdefault((c.choice, c.value, c.verdict, c.reference_value, ref_verdict), []).append(c.dataset)
     every = "both datasets" if len(found.datasets) == 2 else "every dataset"
     by_choice: dict[str, dict[str, list[tuple[str, str, str]]]] = {}  # choice -> value -> (verdict, on, ref verdict)

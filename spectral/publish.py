@@ -24,7 +24,7 @@ import pandas as pd
 from .compare import CELL, run_config
 from .declared import summary
 from .design import cell_seconds
-from .records import WriteError
+from .records import WriteError, kept_note
 
 TABLES_ONLY = ("tables", "sensitivity", "claims.csv", "claims.md", "claim_verdicts.csv", "provenance.json")
 SPECIFICATION = ("specification_verdicts.csv", "specification_cells.csv")  # a specification run's join to its primary
@@ -53,7 +53,7 @@ def job_times(output) -> pd.DataFrame:
         key = keys[:-1] + (int(keys[-1][1:]),)
         if key not in cells:
             continue
-        kept = Path(output) / "benchmarks" / "kept" / Path(*keys).with_suffix(".json")
+        kept = kept_note(output, Path(*keys))
         kept_s = json.loads(kept.read_text())["seconds"] if kept.is_file() else 0.0
         rows.append({**dict(zip(JOB_KEYS, key)), **_benchmark(tsv), "kept_seconds": float(kept_s)})
     return pd.DataFrame(rows, columns=JOB_KEYS + BENCHMARK_COLUMNS + ["kept_seconds"])
@@ -102,10 +102,11 @@ def wall_time_text(times: pd.DataFrame) -> str:
     spans = sessions(times)
     busy = sum(s["busy_s"] for s in spans)
     parts = "; ".join(f"{s['start']:%Y-%m-%d %H:%M}–{s['end']:%H:%M} UTC: {hours(s['busy_s'])} busy" for s in spans)
-    kept = cell_seconds(times).sum() - times["seconds"].sum()
+    summed = cell_seconds(times).sum()
+    kept = summed - times["seconds"].sum()
     taken = f", {hours(kept)} of it in seeds kept from killed jobs" if kept else ""
     return (f"{hours(busy)} of training jobs busy in {len(spans)} session{'s' * (len(spans) > 1)} ({parts}); "
-            f"{len(times)} jobs, {hours(cell_seconds(times).sum())} summed{taken}")
+            f"{len(times)} jobs, {hours(summed)} summed{taken}")
 
 
 def commit_text(prov: dict) -> str:

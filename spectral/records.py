@@ -66,6 +66,12 @@ def save_run(record: dict, final: dict, initial: dict, json_path, npz_path) -> N
         raise WriteError(err.errno, f"cannot write {target} ({err.strerror or err})") from None
 
 
+def kept_note(output, cell) -> Path:
+    """Where a resumed training job notes the seconds of the seeds it took back: OUTPUT/benchmarks/kept/<cell>.json
+    (written by workflow/scripts/train_cell.py, read by spectral.publish.job_times)."""
+    return (Path(output) / "benchmarks" / "kept" / cell).with_suffix(".json")
+
+
 def epoch_metrics(epoch, train_loss, train_acc, val, test, seconds) -> dict:
     """One epoch's row: running train metrics, then (loss, accuracy) on validation and test."""
     return {"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc, "val_loss": val[0],

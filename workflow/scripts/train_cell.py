@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from spectral.records import save_run
+from spectral.records import kept_note, save_run
 from spectral.train import TrainConfig, train_cell
 
 sys.stderr = open(snakemake.log[0], "w")
@@ -31,7 +31,7 @@ for (record, final, initial), json_path, npz_path in zip(results, snakemake.outp
     save_run(record, final, initial, json_path, npz_path)
     print(f"seed {record['seed']}: test accuracy {record['final_test_accuracy']:.4f}", file=sys.stderr)
 kept = [record for record, _, _ in results if record["kept"]]
-note = (out / "benchmarks" / "kept" / snakemake.wildcards.cell).with_suffix(".json")
+note = kept_note(out, snakemake.wildcards.cell)
 if kept:
     note.parent.mkdir(parents=True, exist_ok=True)
     note.write_text(json.dumps({"seeds": [r["seed"] for r in kept], "seconds": sum(r["wall_time_s"] for r in kept)}))
