@@ -66,6 +66,29 @@ def save_run(record: dict, final: dict, initial: dict, json_path, npz_path) -> N
         raise WriteError(err.errno, f"cannot write {target} ({err.strerror or err})") from None
 
 
+def kept_run(keep: Path, settings: dict, seed: int, checksums: dict):
+    """(record, final, initial) of `seed` saved in `keep` by an earlier job of its cell (spectral.train), or None
+    unless its record has these settings (the TrainConfig as a dict), seed and data checksums and was trained at
+    this clean commit. A taken-back record says `"kept": true`."""
+    path = Path(keep) / f"seed{seed}.json"
+    commit = code_commit()
+    if not path.is_file() or commit is None or commit.endswith("-dirty"):
+        return None
+    try:
+        record = json.loads(path.read_text())
+        with np.load(path.with_suffix(".npz")) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except (OSError, ValueError):  # a torn or corrupt file: train the seed again
+        return None
+    same = (record.get("settings") == json.loads(json.dumps(settings)) and record.get("seed") == seed
+            and record.get("git_commit") == commit and record.get("data", {}).get("sha256") == checksums)
+    if not same:
+        return None
+    final = {k: v for k, v in arrays.items() if not k.startswith("init.")}
+    initial = {k.removeprefix("init."): v for k, v in arrays.items() if k.startswith("init.")}
+    return record | {"kept": True}, final, initial
+
+
 def kept_note(output, cell) -> Path:
     """Where a resumed training job notes the seconds of the seeds it took back: OUTPUT/benchmarks/kept/<cell>.json
     (written by workflow/scripts/train_cell.py, read by spectral.publish.job_times)."""
@@ -88,7 +111,7 @@ def make_record(cfg, seed, data_seed, model, data, history, final_train, n_train
         "final_val_accuracy": history[-1]["val_accuracy"], "final_test_loss": history[-1]["test_loss"],
         "final_test_accuracy": history[-1]["test_accuracy"], "retracted_test_accuracy": None,
         "wall_time_s": wall, "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(), "strategy": {"name": strategy, "members": members},
-        "kept": False,  # True: trained by an earlier, killed job of its cell and taken back (spectral.train.kept_run)
+        "kept": False,  # True: trained by an earlier, killed job of its cell and taken back (kept_run)
         "device": str(device), "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
         "threads": torch.get_num_threads(),
         "versions": {"torch": torch.__version__, "numpy": np.__version__, "python": sys.version.split()[0]},

@@ -19,8 +19,8 @@ Implementation choices:
     follows exactly its own trajectory.
   - "sequential": `train_single` once per seed, reusing the loaded data. Given a `keep` folder, each seed's run is
     saved there as soon as it finishes, and a rerun of the cell takes back every kept seed whose record has the same
-    settings, data and clean code commit (`kept_run`) instead of training it again: a wide cell's job killed after
-    some of its seeds (a session's end) resumes from them. A dirty checkout keeps nothing it could not verify.
+    settings, data and clean code commit (`records.kept_run`) instead of training it again: a wide cell's job
+    killed after some of its seeds (a session's end) resumes from them. A dirty checkout keeps nothing it could not verify.
   "auto" picks "batched" on CUDA, and on CPU while the widest hidden layer is at most the measured threshold
   (`MAX_HIDDEN`): per-seed batch orders gather S input batches, which costs more than it saves once layers are
   wide; a shared order reads each batch once. torch.func's stack_module_state + vmap was measured first and lost
@@ -29,7 +29,6 @@ Implementation choices:
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,8 +42,7 @@ from . import data as data_mod
 from .layers import SpectralInit
 from .models import ACTIVATIONS, DEFAULT_EIGVALS, EIGVALS, SCHEMES, Stacked, build_model, check_sizes, evaluate
 from .precision import PRECISIONS, autocast, check_precision
-from .provenance import code_commit
-from .records import epoch_metrics, make_record, save_run, snapshot
+from .records import epoch_metrics, kept_run, make_record, save_run, snapshot
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamax": torch.optim.Adamax, "sgd": torch.optim.SGD}
 FUSED = {"adam"}  # optimizers run with fused=True (see the module docstring)
@@ -192,7 +190,7 @@ def train_sequential(cfg: TrainConfig, seeds, data: Data, quiet: bool = False, k
     `train_batched`."""
     out = []
     for seed in seeds:
-        run = kept_run(keep, cfg, seed, data) if keep is not None else None
+        run = kept_run(keep, dataclasses.asdict(cfg), seed, data.checksums) if keep is not None else None
         if run is None:
             model, record, initial = train_single(cfg, seed, data, quiet)
             run = (record, snapshot(model), initial)
@@ -200,28 +198,6 @@ def train_sequential(cfg: TrainConfig, seeds, data: Data, quiet: bool = False, k
                 save_run(*run, keep / f"seed{seed}.json", keep / f"seed{seed}.npz")
         out.append(run)
     return out
-
-
-def kept_run(keep: Path, cfg: TrainConfig, seed: int, data: Data):
-    """(record, final, initial) of `seed` saved in `keep` by an earlier job of this cell, or None unless its record
-    has this job's settings, seed and data checksums and was trained at this clean commit."""
-    path = Path(keep) / f"seed{seed}.json"
-    commit = code_commit()
-    if not path.is_file() or commit is None or commit.endswith("-dirty"):
-        return None
-    try:
-        record = json.loads(path.read_text())
-        with np.load(path.with_suffix(".npz")) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError):  # a torn or corrupt file: train the seed again
-        return None
-    same = (record.get("settings") == json.loads(json.dumps(dataclasses.asdict(cfg))) and record.get("seed") == seed
-            and record.get("git_commit") == commit and record.get("data", {}).get("sha256") == data.checksums)
-    if not same:
-        return None
-    final = {k: v for k, v in arrays.items() if not k.startswith("init.")}
-    initial = {k.removeprefix("init."): v for k, v in arrays.items() if k.startswith("init.")}
-    return record | {"kept": True}, final, initial
 
 
 def train_batched(cfg: TrainConfig, seeds: list[int], data: Data, quiet: bool = False):

@@ -105,9 +105,7 @@ KEEP = dict(sizes=[784, 16, 10], scheme="spectral-eigvals", train_subset=600, te
 def clean_commit(monkeypatch):
     """Runs recorded at a clean commit, whatever the state of this checkout (kept seeds need one)."""
     import spectral.records
-    import spectral.train
-    for module in (spectral.train, spectral.records):
-        monkeypatch.setattr(module, "code_commit", lambda: "c0ffee")
+    monkeypatch.setattr(spectral.records, "code_commit", lambda: "c0ffee")
 
 
 def _mark_kept(keep, seed, accuracy):
@@ -135,7 +133,7 @@ def test_a_rerun_takes_back_the_kept_seeds_and_trains_the_rest(tmp_path, clean_c
 @pytest.mark.parametrize("spoil", ["settings", "seed", "data", "commit", "torn"])
 def test_a_kept_seed_that_does_not_match_is_trained_again(tmp_path, clean_commit, monkeypatch, spoil):
     """Other settings, another seed's record, other data, another commit or a torn file: trained again."""
-    import spectral.train
+    import spectral.records
     cfg, keep = TrainConfig(**KEEP), tmp_path / "cell"
     train_cell(cfg, [0], "sequential", quiet=True, keep=keep)
     _mark_kept(keep, 0, 2.0)
@@ -148,7 +146,7 @@ def test_a_kept_seed_that_does_not_match_is_trained_again(tmp_path, clean_commit
     elif spoil == "data":
         record["data"]["sha256"] = {k: "0" * 64 for k in record["data"]["sha256"]}
     elif spoil == "commit":
-        monkeypatch.setattr(spectral.train, "code_commit", lambda: "c0ffee2")
+        monkeypatch.setattr(spectral.records, "code_commit", lambda: "c0ffee2")
     path.write_text(json.dumps(record)[:-40] if spoil == "torn" else json.dumps(record))
     ((record, _, _),) = train_cell(cfg, [0], "sequential", quiet=True, keep=keep)
     assert record["final_test_accuracy"] <= 1.0
@@ -157,8 +155,6 @@ def test_a_kept_seed_that_does_not_match_is_trained_again(tmp_path, clean_commit
 def test_a_dirty_checkout_keeps_nothing(tmp_path, monkeypatch):
     """A run at uncommitted code cannot be verified later, so no seed is kept."""
     import spectral.records
-    import spectral.train
-    for module in (spectral.train, spectral.records):
-        monkeypatch.setattr(module, "code_commit", lambda: "c0ffee-dirty")
+    monkeypatch.setattr(spectral.records, "code_commit", lambda: "c0ffee-dirty")
     train_cell(TrainConfig(**KEEP), [0], "sequential", quiet=True, keep=tmp_path / "cell")
     assert not (tmp_path / "cell").exists()

@@ -1,6 +1,6 @@
 """Train every seed of one cell and write each seed's JSON record and npz arrays.
 
-A wide cell's seeds train one after the other, each kept in OUT/partial/<cell>/ as it finishes (spectral.train,
+A wide cell's seeds train one after the other, each kept in OUT/partial/<cell>/ as it finishes (spectral.records,
 `kept_run`): a job killed mid-cell (a session's end) leaves them there, and its rerun trains only the seeds not kept.
 Snakemake deletes an incomplete job's outputs before the rerun, so they live outside them; the folder is removed
 once the cell's outputs are written. The kept seeds' training seconds, which this job's Snakemake benchmark does not
