@@ -24,11 +24,13 @@ The rule, fixed before any table is read (alpha = claims.alpha, delta = claims.d
    alpha x datasets).
 5. Power, for a cell still undecided: `level` is the alpha it needs (alpha for the holds direction, the IUT level;
    Holm's next level alpha / (m - rejected) for the failing direction), `mdd80` the smallest distance beyond the
-   threshold detected with 80 % power at that level and the observed sd(s) with the seeds it has, and
+   threshold detected with 80 % power at that level with the cell's own se and df (its seeds, however many each
+   arm has), and
    `seeds_needed` the seeds (per arm for Welch) that would decide it with 80 % power if the observed effect were
    true (the one-sided test, or the equivalence test when the effect lies within delta), blank above 1000.
    The formulas (docs/verdict-rule.md): a one-sided t test at `level` with standard error se and df (paired:
-   se = sd / sqrt(n), df = n - 1; Welch: se = sqrt(sd_a^2 / n + sd_b^2 / n) with Welch-Satterthwaite df) has power
+   se = sd / sqrt(n), df = n - 1; Welch: se = sqrt(sd_a^2 / n_a + sd_b^2 / n_b) with Welch-Satterthwaite df, n
+   seeds in each arm for `seeds_needed`) has power
    1 - F_nct(t_{1-level, df}; df, d / se) against a true distance d (F_nct the noncentral t distribution with
    noncentrality d / se); mdd80 is the d where that power is 0.8 (bisection). `seeds_needed` is the smallest n at
    which either route reaches 0.8: the one-sided test at the observed distance, or, when |distance| < delta, the
@@ -190,7 +192,7 @@ def decide(cells: pd.DataFrame, alpha: float) -> pd.DataFrame:
         level = alpha if distance >= 0 else r["level_against"]
         sd_b = None if r["test"] == "paired" else r["sd_b"]
         cells.loc[i, "level"] = level
-        cells.loc[i, "mdd80"] = stats.mdd(r["sd_a"], sd_b, int(r["n"]), level)
+        cells.loc[i, "mdd80"] = stats.mdd(float(r["se"]), float(r["df"]), level)
         cells.loc[i, "seeds_needed"] = (  # a TOST cell (it has p_superior; threshold = -m) is decided inside its band
             stats.tost_seeds_needed(r["value"], -r["threshold"], r["sd_a"], sd_b, alpha, SEEDS_CAP, level)
             if pd.notna(r["p_superior"]) else

@@ -168,7 +168,11 @@ def power(distance: float, sd_a: float, sd_b: float | None, n: int, level: float
     """Power of a one-sided t test at `level` when the true effect lies `distance` beyond the threshold."""
     if n < 2 or any(math.isnan(x) for x in (distance, sd_a, sd_b if sd_b is not None else 0.0)):
         return math.nan
-    se, df = _se_df(sd_a, sd_b, n)
+    return _power(distance, *_se_df(sd_a, sd_b, n), level)
+
+
+def _power(distance: float, se: float, df: float, level: float) -> float:
+    """Power of a one-sided t test at `level` (standard error se, df) against a true distance beyond the threshold."""
     if se == 0:
         return 1.0 if distance > 0 else 0.0
     return float(stats.nct.sf(stats.t.ppf(1 - level, df), df, distance / se))
@@ -187,17 +191,17 @@ def equivalence_power(distance: float, delta: float, sd_a: float, sd_b: float | 
     return float(max(0.0, p_low + p_high - 1))
 
 
-def mdd(sd_a: float, sd_b: float | None, n: int, level: float, target: float = POWER) -> float:
-    """Smallest distance beyond the threshold a one-sided test at `level` detects with `target` power (n seeds)."""
-    if n < 2 or math.isnan(sd_a) or (sd_b is not None and math.isnan(sd_b)):
+def mdd(se: float, df: float, level: float, target: float = POWER) -> float:
+    """Smallest distance beyond the threshold a one-sided t test at `level` detects with `target` power, at a cell's
+    own standard error and df (a Welch cell's from both arms' seeds, however many each has)."""
+    if any(math.isnan(x) for x in (se, df)):
         return math.nan
-    se, df = _se_df(sd_a, sd_b, n)
     if se == 0:
         return 0.0
     lo, hi = 0.0, se * 50
     for _ in range(60):  # bisection on the monotone power curve
         mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if power(mid, sd_a, sd_b, n, level) < target else (lo, mid)
+        lo, hi = (mid, hi) if _power(mid, se, df, level) < target else (lo, mid)
     return hi
 
 

@@ -215,6 +215,7 @@ def test_seeds_needed_and_level_for_undecided_cells():
     undecided, decided = cells.iloc[0], cells.iloc[1]
     assert undecided["verdict"] == "inconclusive" and undecided["level"] == 0.05
     assert undecided["seeds_needed"] > 5 and undecided["mdd80"] > undecided["value"]
+    assert undecided["mdd80"] == stats.mdd(undecided["se"], undecided["df"], 0.05)  # at the cell's own se and df
     assert pd.isna(decided["seeds_needed"]) and math.isnan(decided["level"])
 
 

@@ -89,10 +89,25 @@ def test_power_matches_simulation():
 
 def test_mdd_has_target_power_and_shrinks_with_n():
     """At mdd the power is 0.80; a stricter level needs a larger effect; more seeds a smaller one."""
-    d = stats.mdd(0.004, None, 5, 0.05)
+    se, df = 0.004 / math.sqrt(5), 4.0
+    d = stats.mdd(se, df, 0.05)
     assert stats.power(d, 0.004, None, 5, 0.05) == pytest.approx(0.8, abs=1e-3)
-    assert stats.mdd(0.004, None, 5, 0.05 / 17) > d > stats.mdd(0.004, None, 20, 0.05)
-    assert math.isnan(stats.mdd(0.004, None, 1, 0.05))
+    assert stats.mdd(se, df, 0.05 / 17) > d > stats.mdd(0.004 / math.sqrt(20), 19.0, 0.05)
+    assert math.isnan(stats.mdd(math.nan, math.nan, 0.05))
+
+
+def test_mdd_of_unequal_arms_is_detected_with_80_percent_power():
+    """A Welch cell with 5 seeds against 20: at the mdd from its own se and df, simulated experiments of those sizes
+    reject in 80 % of cases (within 0.04); the mdd of 5 seeds per arm (the smaller arm twice) would reject in far
+    more, so it overstated the distance."""
+    rng = np.random.default_rng(1)
+    sd, n_a, n_b, level = 0.004, 5, 20, 0.05
+    va, vb = sd ** 2 / n_a, sd ** 2 / n_b
+    se, df = math.sqrt(va + vb), (va + vb) ** 2 / (va ** 2 / (n_a - 1) + vb ** 2 / (n_b - 1))
+    d = stats.mdd(se, df, level)
+    hits = [stats.welch_test(rng.normal(d, sd, n_a), rng.normal(0, sd, n_b), 0.0).p_for < level for _ in range(3000)]
+    assert abs(np.mean(hits) - 0.8) < 0.04
+    assert stats.mdd(*stats._se_df(sd, sd, n_a), level) > 1.2 * d
 
 
 def test_seeds_needed_is_the_smallest_sufficient_n():
