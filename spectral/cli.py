@@ -6,6 +6,8 @@ Bad input exits with status 2 and one line on stderr, before anything is written
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
 import os
 import sys
 import tempfile
@@ -200,9 +202,12 @@ def run_compare_tuning(args) -> int:
 
 def run_specification(args) -> None:
     from .specification import specification
+    from .provenance import code_commit
     verdicts, cells = specification(args.run, args.primary)
     write_atomic(args.run / "specification_cells.csv", cells.to_csv(index=False))
     write_atomic(args.run / "specification_verdicts.csv", verdicts.to_csv(index=False))
+    write_atomic(args.run / "specification.json", json.dumps(  # which code wrote the two tables (the README says)
+        {"commit": code_commit(), "written": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}) + "\n")
     shown = verdicts[verdicts["dataset"] == "all"][["claim", "value", "verdict", "cells", "not_judged"]]
     print("\n".join(markdown_table(shown)))
 

@@ -27,7 +27,7 @@ from .design import cell_seconds
 from .records import WriteError, kept_note
 
 TABLES_ONLY = ("tables", "sensitivity", "claims.csv", "claims.md", "claim_verdicts.csv", "provenance.json")
-SPECIFICATION = ("specification_verdicts.csv", "specification_cells.csv")  # a specification run's join to its primary
+SPECIFICATION = ("specification_verdicts.csv", "specification_cells.csv", "specification.json")  # its join to its primary, and the commit that wrote it
 PUBLISHED = TABLES_ONLY + ("figures", "tune", "report.html") + SPECIFICATION
 SESSION_GAP_S = 600  # no job for 10 min: the run was stopped and resumed later (a new working session)
 JOB_KEYS = CELL  # a training job is one cell
@@ -109,8 +109,17 @@ def wall_time_text(times: pd.DataFrame) -> str:
             f"{len(times)} jobs, {hours(summed)} summed{taken}")
 
 
-def commit_text(prov: dict) -> str:
-    """The commit that wrote the tables and, from the run records, the commit(s) that trained the runs."""
+def commit_text(prov: dict, joined: str | None = None) -> str:
+    """The commit that wrote the tables and, from the run records, the commit(s) that trained the runs; `joined`:
+    the commit that wrote a specification run's join to its primary (`python -m spectral specification`)."""
+    text = _commit_text(prov)
+    if joined is None or joined == prov["git_commit"]:
+        return text
+    return (text.replace("every table", "tables/").replace("the tables", "tables/") + f"; `{joined}` wrote "
+            "`specification_verdicts.csv` and `specification_cells.csv` (`python -m spectral specification`)")
+
+
+def _commit_text(prov: dict) -> str:
     tables = f"`{prov['git_commit'] or 'unknown'}`"
     trained = dict(prov.get("training_commits", {}))  # commit -> runs; "None": records without a commit
     if not trained or list(trained) == ["None"]:
@@ -157,6 +166,8 @@ def results_readme(results: Path, times: pd.DataFrame, size_mb: float, n_files: 
     trained = dict(sorted(commits.items(), key=lambda kv: (-kv[1], kv[0])))  # most runs first
     prov = {**json.loads((results / "provenance.json").read_text()), "training_commits": trained}
     per_protocol = ", ".join(f"{k} {v}" for k, v in sorted(protocols.items()))
+    joined = (json.loads((results / "specification.json").read_text())["commit"]
+              if (results / "specification.json").is_file() else None)
     name = prov["config"]["name"]
     by_n2 = times.groupby("n2")["seconds"].agg(jobs="count", total="sum") if not times.empty else pd.DataFrame()
     by_protocol = times.groupby("protocol")["seconds"].agg(jobs="count", total="sum") if not times.empty else pd.DataFrame()
@@ -166,7 +177,7 @@ def results_readme(results: Path, times: pd.DataFrame, size_mb: float, n_files: 
         f"Published by `make publish` on {dt.date.today().isoformat()} from `output/{name}/`; regenerated, never "
         "edited by hand. A user's run writes `output/` and never this directory.", "",
         "| | |", "|---|---|",
-        f"| commit | {commit_text(prov)} |",
+        f"| commit | {commit_text(prov, joined)} |",
         f"| config | `name: {name}`; the resolved config is `provenance.json` → `config` |",
         f"| machine | {prov['platform']}; devices {', '.join(prov['devices'])}; torch threads per job: "
         f"{', '.join(map(str, prov['threads']))}; Python {prov['python']}, {packages} |",

@@ -148,5 +148,11 @@ def test_a_specification_run_publishes_its_join_and_says_what_it_is(tmp_path):
     readme = (results / "README.md").read_text()
     assert "A specification run: tuning = per width against `results/paper`'s N2 = 100" in readme
     assert "`config/design-per-width.yaml`" in readme and "claims.md` (claim level" not in readme
+    commit = next(line for line in readme.splitlines() if line.startswith("| commit |"))
+    assert "wrote every table" in commit and "specification_verdicts.csv" not in commit
+    (out / "specification.json").write_text(json.dumps({"commit": "fedcba9876543210"}))  # the join written later
+    commit = next(line for line in (publish(out, results) and (results / "README.md").read_text()).splitlines()
+                  if line.startswith("| commit |"))
+    assert "wrote tables/; `fedcba9876543210` wrote `specification_verdicts.csv` and `specification_cells.csv`" in commit
     (out / "specification_cells.csv").unlink()
     assert "specification_cells.csv" not in {p.name for p in publish(out, results)}

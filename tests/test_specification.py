@@ -110,6 +110,11 @@ def test_specification_reads_its_run_and_is_found_beside_its_primary(tmp_path):
     assert found is not None and len(found) == len(verdicts)
     assert specification_runs(tmp_path / "paper") == [tmp_path / "eigvecs-glorot"]
     assert published_specifications(tmp_path / "eigvecs-glorot") is None
+    from spectral.cli import main
+    from spectral.provenance import code_commit
+    assert main(["specification", str(tmp_path / "eigvecs-glorot"), "--primary", str(tmp_path / "paper")]) == 0
+    written = json.loads((tmp_path / "eigvecs-glorot" / "specification.json").read_text())
+    assert written["commit"] == code_commit()  # the README names the code that wrote the join
 
 
 def test_a_run_that_is_not_a_specification_is_refused(tmp_path):
