@@ -127,6 +127,25 @@ def _table(directory: Path, name: str) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
+def primary_tables(primary_dir, seen: tuple = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(runs, C3 distances) of a primary run; a primary that is itself a specification run is first joined onto its
+    own primary (join_runs, join_distances), so a specification can be judged against a joined view (the Glorot φ
+    at per-width rates against uniform φ at per-width rates, itself results/per-width over results/paper)."""
+    primary_dir = Path(primary_dir)
+    if primary_dir.resolve() in seen:
+        raise SpecificationError(f"{primary_dir} is its own primary, through {len(seen)} specification run(s)")
+    runs = _table(primary_dir, "runs.csv")
+    prov_path = primary_dir / "provenance.json"
+    spec = json.loads(prov_path.read_text())["config"].get("specification") if prov_path.is_file() else None
+    if not spec:
+        return runs, _table(primary_dir, "weights_distance.csv")
+    base_runs, base_distances = primary_tables(spec["primary"], seen + (primary_dir.resolve(),))
+    shared = sorted(set(base_runs["seed"]) & set(runs["seed"]))
+    if shared:  # cannot be judged apart: a test pairing by seed would pair networks of the two runs
+        raise SpecificationError(f"{primary_dir} reuses seed values of its own primary (e.g. {shared[0]})")
+    return join_runs(base_runs, runs).drop(columns=SOURCE), join_distances(base_distances, runs)
+
+
 def specification(spec_dir, primary_dir=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(verdict rows, decided cells) of a finished specification run, its settings from its provenance.json."""
     spec_dir = Path(spec_dir)
@@ -148,8 +167,7 @@ def specification(spec_dir, primary_dir=None) -> tuple[pd.DataFrame, pd.DataFram
             raise SpecificationError(f"{len(missing)} cells of the seed plan {config['design']} have no runs in "
                                      f"{spec_dir}, e.g. {'/'.join(map(str, missing[0]))}: finish the run first (its "
                                      "primary's cell would stand in for it)")
-    cells, verdicts, not_judged = judge(_table(primary_dir, "runs.csv"), _table(primary_dir, "weights_distance.csv"),
-                                        spec_runs, config)
+    cells, verdicts, not_judged = judge(*primary_tables(primary_dir), spec_runs, config)
     values = {"primary": spec.get("reference") or str(primary_dir), "specification": spec["value"]}
     decided = pd.concat([c.assign(choice=spec["choice"], choice_value=values[side], reference=side == "primary")
                          for side, c in cells.items()],

@@ -217,3 +217,34 @@ def test_a_run_missing_cells_of_its_plan_is_refused(tmp_path):
     runs.to_csv(tmp_path / "spec" / "tables" / "runs.csv", index=False)
     verdicts, _ = specification(tmp_path / "spec", tmp_path / "paper")
     assert len(verdicts)
+
+
+def test_a_specification_of_a_specification_is_judged_against_the_joined_primary(tmp_path):
+    """A specification whose primary is itself a specification run (Glorot φ at per-width rates against uniform φ at
+    per-width rates) is judged against that run joined onto its own primary: the reference side's C1 cells read the
+    middle run's eigenvalue-trained cells, not the base run's; a primary reusing its own primary's seeds, or a loop of
+    primaries, is refused."""
+    from spectral.specification import primary_tables
+    _write_run(tmp_path / "paper", synthetic_runs(seeds=5), CONFIG, synthetic_distances())
+    middle = CONFIG | {"specification": SPEC | {"primary": str(tmp_path / "paper"), "choice": "tuning"}}
+    _write_run(tmp_path / "per-width", spec_runs(-0.05, first_seed=3000), middle)
+    runs, distances = primary_tables(tmp_path / "per-width")
+    assert set(runs[runs["scheme"] == "spectral-eigvals"]["seed"]) == set(range(3000, 3010))
+    assert set(runs[runs["scheme"] == "direct-full"]["seed"]) == set(range(5))
+    assert len(distances) and len(runs) == len(join_runs(synthetic_runs(seeds=5), spec_runs(-0.05, first_seed=3000)))
+    combo = CONFIG | {"specification": SPEC | {"primary": str(tmp_path / "per-width")}}
+    _write_run(tmp_path / "combo", spec_runs(0.05, first_seed=4000), combo)
+    _, cells = specification(tmp_path / "combo")
+    c1 = cells[(cells["claim"] == "C1") & cells["reference"]]
+    _, flat = specification(tmp_path / "combo", tmp_path / "paper")  # the base run alone as the primary
+    flat_c1 = flat[(flat["claim"] == "C1") & flat["reference"]]
+    both = c1.merge(flat_c1, on=["experiment", "n2", "statistic"], suffixes=("", "_flat"))
+    assert len(both) == len(c1) > 0  # the middle run's eigenvalue gain is 10 pp below the base run's
+    assert ((both["value"] - both["value_flat"]).round(2) == -0.10).all()
+    _write_run(tmp_path / "reuse", spec_runs(0.05, first_seed=0), combo)
+    with pytest.raises(SpecificationError, match="reuses seed values"):
+        primary_tables(tmp_path / "reuse")
+    loop = CONFIG | {"specification": SPEC | {"primary": str(tmp_path / "loop")}}
+    _write_run(tmp_path / "loop", spec_runs(0.05, first_seed=4000), loop)
+    with pytest.raises(SpecificationError, match="its own primary"):
+        primary_tables(tmp_path / "loop")
