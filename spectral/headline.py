@@ -180,8 +180,11 @@ def results_section(results, link_prefix: str = "") -> str:
                                        config["claims"]["equivalence_margin"]))]
     pending = pending_specifications(results)
     if pending:
-        lines += ["", f"**Provisional.** {'More declared' if specs is not None else 'Declared'} runs that vary a "
-                  "choice are training or queued, not yet published; each may change the verdicts above:", "",
+        one = len(pending) == 1
+        lead = ("One" if one else str(len(pending))) + (" more" if specs is not None else "")
+        lines += ["", f"**Provisional.** {lead} declared run{'' if one else 's'} that var{'ies' if one else 'y'} a "
+                  f"choice {'is' if one else 'are'} training or queued, not yet published; {'it' if one else 'each'} "
+                  "may add a *depends on* clause to the verdicts above, which stay the reference run's (rule 9):", "",
                   *(f"- {c} = {v} (`{f}`): {q}" if q else f"- {c} = {v} (`{f}`)" for c, v, f, q in pending)]
     lines += ["", "*Baseline no better than random*: the direct network's pruning order was not shown to beat random "
               "pruning of the same network, so it cannot serve as C5's baseline there and C5 is not judged on that "
@@ -203,7 +206,7 @@ def results_section(results, link_prefix: str = "") -> str:
               f"**How to read it.** A verdict is *holds*, *does not hold*, *holds in part* (some of the claim's cells "
               "hold), *at the threshold* (equivalent to the claim's threshold: neither holds nor fails), "
               "*inconclusive*, or, for C5, *baseline no better than random* (above: the guard "
-              "C5-guard does not hold on that dataset, whether it fails or is undecided; rule 7 of "
+              "C5-guard does not reach *holds* on that dataset: it fails, is undecided or holds in part; rule 7 of "
               "[docs/verdict-rule.md](docs/verdict-rule.md)); (h/n) counts the claim cells that hold after Holm's "
               "correction, of n: a count for the reader, while *holds* needs every cell at the unadjusted α (an "
               "intersection–union test, rule 4), so h may be below n where the claim holds. One cell that does not "
