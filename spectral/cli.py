@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -21,7 +20,7 @@ from .compare import CompareError, compare_runs, markdown, markdown_table, summa
 from .experiments import load_config
 from .headline import update_readme
 from .publish import PublishError, publish
-from .records import WriteError
+from .records import WriteError, write_atomic
 
 
 DESIGN_FILE = Path("config/design.yaml")
@@ -118,13 +117,6 @@ def check_writable(directory: Path) -> None:
             pass
     except OSError as err:
         raise UsageError(f"output directory {str(directory)!r} is not writable ({err.strerror})") from None
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to a temporary name beside `path` and rename it into place: never a half-written file."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def run_compare(args) -> int:

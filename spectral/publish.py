@@ -16,6 +16,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -24,7 +25,7 @@ import pandas as pd
 from .compare import CELL, run_config
 from .declared import summary
 from .design import cell_seconds
-from .records import WriteError, kept_note
+from .records import WriteError, kept_note, write_atomic
 
 TABLES_ONLY = ("tables", "sensitivity", "claims.csv", "claims.md", "claim_verdicts.csv", "provenance.json")
 SPECIFICATION = ("specification_verdicts.csv", "specification_cells.csv", "specification.json")  # its join to its primary, and the commit that wrote it
@@ -119,6 +120,41 @@ def commit_text(prov: dict, joined: str | None = None) -> str:
             "`specification_verdicts.csv` and `specification_cells.csv` (`python -m spectral specification`)")
 
 
+def later_text(prov: dict) -> str:
+    """What rewrote a published run's tables after it was published (tools/reanalyse.py, tools/join_specifications.py),
+    as a tail of the README's commit row; empty if nothing did."""
+    parts = []
+    if prov.get("reanalysis"):
+        parts.append(f"`{short_commit(prov['reanalysis']['commit'])}` re-decided every claim on "
+                     f"{prov['reanalysis']['date']} (*Re-analysis* below)")
+    if prov.get("specifications_joined"):
+        joined = prov["specifications_joined"]
+        parts.append(f"`{short_commit(joined['commit'])}` joined the specification runs "
+                     f"({', '.join(joined['runs']) or 'none'}) into claims.md, the specification curve and report.html on "
+                     f"{joined['date']}")
+    return "; then " + "; ".join(parts) if parts else ""
+
+
+def refresh_readme(results: Path) -> None:
+    """Rewrite a published README's commit and size rows from its provenance and files as they are now (after a
+    re-analysis or a join wrote into the directory); every other line stays. A directory without one is left alone."""
+    results = Path(results)
+    readme = results / "README.md"
+    if not readme.is_file():
+        return
+    _, commits = published_runs(results)
+    prov = {**json.loads((results / "provenance.json").read_text()), "training_commits": dict(
+        sorted(commits.items(), key=lambda kv: (-kv[1], kv[0])))}
+    joined = (json.loads((results / "specification.json").read_text())["commit"]
+              if (results / "specification.json").is_file() else None)
+    files = [p for p in results.rglob("*") if p.is_file()]
+    text = re.sub(r"^\| commit \|.*\|$", lambda _: f"| commit | {commit_text(prov, joined)}{later_text(prov)} |",
+                  readme.read_text(), count=1, flags=re.M)
+    text = re.sub(r"^\| size \| \d+ files, [\d.]+ MB \|$", lambda _: f"| size | {len(files)} files, "
+                  f"{sum(p.stat().st_size for p in files) / 1e6:.1f} MB |", text, count=1, flags=re.M)
+    write_atomic(readme, text)
+
+
 def _commit_text(prov: dict) -> str:
     tables = f"`{prov['git_commit'] or 'unknown'}`"
     trained = dict(prov.get("training_commits", {}))  # commit -> runs; "None": records without a commit
@@ -177,7 +213,7 @@ def results_readme(results: Path, times: pd.DataFrame, size_mb: float, n_files: 
         f"Published by `make publish` on {dt.date.today().isoformat()} from `output/{name}/`; regenerated, never "
         "edited by hand. A user's run writes `output/` and never this directory.", "",
         "| | |", "|---|---|",
-        f"| commit | {commit_text(prov, joined)} |",
+        f"| commit | {commit_text(prov, joined)}{later_text(prov)} |",
         f"| config | `name: {name}`; the resolved config is `provenance.json` → `config` |",
         f"| machine | {prov['platform']}; devices {', '.join(prov['devices'])}; torch threads per job: "
         f"{', '.join(map(str, prov['threads']))}; Python {prov['python']}, {packages} |",

@@ -22,6 +22,14 @@ from .models import count_trainable, evaluate, linear_layers, retract
 from .provenance import code_commit
 
 
+def write_atomic(path, text: str) -> None:
+    """Write `text` to a temporary name beside `path` and rename it into place: never a half-written file."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
 def snapshot(model: nn.Module) -> dict[str, np.ndarray]:
     """Each layer's direct-space weight and, for spectral layers, eigenvalues and eigenvectors, as numpy."""
     def to_numpy(t: torch.Tensor) -> np.ndarray:

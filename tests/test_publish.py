@@ -156,3 +156,26 @@ def test_a_specification_run_publishes_its_join_and_says_what_it_is(tmp_path):
     assert "wrote tables/; `fedcba9876543210` wrote `specification_verdicts.csv` and `specification_cells.csv`" in commit
     (out / "specification_cells.csv").unlink()
     assert "specification_cells.csv" not in {p.name for p in publish(out, results)}
+
+
+def test_a_rewritten_reference_readme_names_what_rewrote_it_and_counts_its_files(tmp_path):
+    """After a re-analysis and a join write into a published run, refresh_readme's commit row names both commits and
+    its size row counts the files as they are now; every other line stays as published."""
+    from spectral.publish import refresh_readme
+    results = tmp_path / "results" / "demo"
+    publish(make_output(tmp_path / "output" / "demo"), results)
+    before = (results / "README.md").read_text().splitlines()
+    prov = json.loads((results / "provenance.json").read_text())
+    prov["reanalysis"] = {"date": "2026-12-02", "commit": "faa5259712cab686"}
+    prov["specifications_joined"] = {"date": "2026-12-07", "commit": "6ef63ffd1bc7f8bd", "runs": ["per-width"]}
+    (results / "provenance.json").write_text(json.dumps(prov))
+    (results / "extra.csv").write_text("x\n1\n")
+    refresh_readme(results)
+    after = (results / "README.md").read_text().splitlines()
+    commit = next(line for line in after if line.startswith("| commit |"))
+    assert "then `faa5259` re-decided every claim on 2026-12-02" in commit
+    assert "`6ef63ff` joined the specification runs (per-width)" in commit
+    size = next(line for line in after if line.startswith("| size |"))
+    assert size.startswith(f"| size | {sum(p.is_file() for p in results.rglob('*'))} files")
+    assert size != next(line for line in before if line.startswith("| size |"))
+    assert [a for a, b in zip(after, before) if a != b] == [commit, size] and len(after) == len(before)

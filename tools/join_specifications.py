@@ -27,9 +27,10 @@ sys.path.insert(0, str(ROOT))
 from spectral import plots  # noqa: E402
 from spectral.choices import choice_verdicts, specification_effects  # noqa: E402
 from spectral.claims_report import claims_markdown, robustness  # noqa: E402
-from spectral.cli import write_atomic  # noqa: E402
+from spectral.records import write_atomic  # noqa: E402
 from spectral.compare import run_config  # noqa: E402
 from spectral.headline import update_readme  # noqa: E402
+from spectral.publish import refresh_readme  # noqa: E402
 from spectral.provenance import code_commit  # noqa: E402
 from spectral.specification import published_specifications, specification_runs  # noqa: E402
 
@@ -79,6 +80,7 @@ def main(argv=None) -> int:
     if not args.no_report:
         from rebuild_report import rebuild  # tools/, beside this script
         rebuild(args.results, str(Path(sys.executable).with_name("snakemake")))
+    refresh_readme(args.results)  # its commit row names this join, its size row counts the files now
     if args.readme:
         update_readme(args.readme, args.results)
     print(f"{args.results}: joined {', '.join(names) or 'no specification run'}")

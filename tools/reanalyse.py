@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import re
 import sys
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from spectral.claim_cells import evaluate_config, evaluate_grid
 from spectral.claims import summarize_claims
 from spectral.claims_report import claims_markdown, robustness
 from spectral.provenance import code_commit
+from spectral.publish import refresh_readme
 from spectral.specification import published_specifications
 from rebuild_report import rebuild  # tools/, beside this script
 
@@ -161,11 +161,9 @@ def main(argv=None) -> int:
         lines.append(f"| {r.protocol} | {r.claim} | {before} | **{now}** | {counts} |")
     readme = (pub / "README.md").read_text()
     readme = readme.split("\n## Re-analysis under the rule")[0].rstrip("\n") + "\n" + "\n".join(lines) + "\n"
-    files = [p for p in pub.rglob("*") if p.is_file()]  # the size row as the published directory now is
-    readme = re.sub(r"\| size \| \d+ files, [\d.]+ MB \|", f"| size | {len(files)} files, "
-                    f"{sum(p.stat().st_size for p in files) / 1e6:.1f} MB |", readme)
     (pub / "README.md").write_text(readme)
     print(rebuild(pub, str(Path(sys.executable).with_name("snakemake"))))  # the report opens on these verdicts
+    refresh_readme(pub)  # the commit row names this re-analysis, the size row counts the files now
     print(retrained)
     print(both[["protocol", "claim", "verdict_previous", "verdict"]].to_string(index=False))
     return 0

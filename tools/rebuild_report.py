@@ -28,7 +28,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from spectral.cli import write_atomic  # noqa: E402
+from spectral.records import write_atomic  # noqa: E402
 from spectral.headline import LANDING_FILES, answer_rows, landing_tables, published_verdicts  # noqa: E402
 from spectral.provenance import code_commit  # noqa: E402
 
