@@ -103,7 +103,7 @@ def results_index(results, config_dir="config") -> str:
              "## `paper/`: the confirmatory run",
              f"Its runs were trained at {trained}, from a clean checkout in its own work tree (every record names its "
              "commit; `provenance.json` → `training_commits`)"
-             + (f"; its claims were re-decided under the current rule at `{short_commit(again['commit'])}` on "
+             + (f"; its claims were re-decided under the rule as of `{short_commit(again['commit'])}` on "
                 f"{again['date']} ({again['retrained_bit_identical']}; `paper/README.md`, last section)"
                 if again else "") + ". Does HEAD still reproduce it? `make test` reruns the smoke config and "
              "compares it with `smoke/` (the check that the code's results have not moved)"
