@@ -33,7 +33,7 @@ from spectral.layers import SpectralLinear  # noqa: E402
 from spectral.train import TrainConfig  # noqa: E402
 from roofline import bench_roofline, epoch_floors, median_time, memory_bandwidth, own_gemm_seconds, step_flops, synthetic_data  # noqa: E402
 from precision_bench import bench_narrow_precision, bench_precision  # noqa: E402
-from runs import bench_run, bench_workflow, project_precision  # noqa: E402
+from runs import bench_run, bench_workflow, measured_speedup, project_precision  # noqa: E402
 
 OUT = ROOT / "output" / "benchmarks"
 STARTUP_S = 5.5  # a CLI job's process start, imports and data loading: median of 3, idle (docs/speed.md, the levers)
@@ -204,6 +204,9 @@ def main() -> None:
     parser.add_argument("--project-bf16", type=Path, nargs="?", const=OUT, default=None, metavar="DIR",
                         help="with --run: project its fp32 job times to bf16 from DIR's precision.csv and "
                         "narrow_precision.csv (default output/benchmarks: run --only those first); arithmetic only")
+    parser.add_argument("--against", type=Path, default=None, metavar="REF",
+                        help="with --run: its measured job time per model against REF's on the cells both trained "
+                        "(e.g. --run output/bf16-check --against results/paper)")
     parser.add_argument("--startup", type=float, default=STARTUP_S, help="a job's start-up in seconds, kept by the "
                         "projection (default: the idle median of 3 CLI jobs, docs/speed.md)")
     parser.add_argument("--peak", type=float, default=None, help="GEMM peak in GFLOP/s (default: measure it here)")
@@ -211,6 +214,12 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     OUT.mkdir(parents=True, exist_ok=True)
     pd.set_option("display.width", 200)
+    if args.run is not None and args.against is not None:
+        table, totals = measured_speedup(args.run, args.against)
+        print(f"== {args.run} against {args.against}: measured speed-up per model (job times, start-up included; "
+              f"jobs ran two at a time) ==\n{table.round(2).to_string(index=False)}")
+        print("\n".join(f"{k}: {v:.3f}" if isinstance(v, float) else f"{k}: {v}" for k, v in totals.items()))
+        return
     if args.run is not None and args.project_bf16 is not None:
         table, totals = project_precision(args.run, pd.read_csv(args.project_bf16 / "precision.csv"),
                                           pd.read_csv(args.project_bf16 / "narrow_precision.csv"), args.startup)

@@ -141,3 +141,30 @@ def project_precision(run: Path, wide: pd.DataFrame, narrow: pd.DataFrame, start
     ratio = times["bf16_seconds"].sum() / times["seconds"].sum()
     return table, {"fp32_job_h": times["seconds"].sum() / 3600, "bf16_job_h": times["bf16_seconds"].sum() / 3600,
                    "fp32_busy_h": busy, "bf16_busy_h": busy * ratio, "job_time_ratio": ratio}
+
+
+def _seconds_per_seed(run: Path) -> pd.DataFrame:
+    """Each cell's job seconds (with the seeds a killed job had kept) and its number of trained models."""
+    from spectral.design import cell_seconds
+    from spectral.publish import JOB_KEYS, job_times
+    published = run / "tables" / "job_times.csv"
+    times = pd.read_csv(published) if published.is_file() else job_times(run)
+    models = pd.read_csv(run / "tables" / "runs.csv").groupby(JOB_KEYS).size().rename("models").reset_index()
+    return times.assign(seconds=cell_seconds(times)).merge(models, on=JOB_KEYS)
+
+
+def measured_speedup(run: Path, reference: Path) -> tuple[pd.DataFrame, dict]:
+    """A run's measured job time per model against a reference run's on the cells both trained (for example the bf16
+    check against results/paper, fp32): per experiment, scheme and N2 the reference's seconds per model over the run's
+    (a speed-up, > 1 when the run is faster), and over all shared cells the reference's time for the run's models
+    over the run's own. Job times, start-up included, of jobs that ran two at a time: not an idle-machine figure."""
+    from spectral.publish import JOB_KEYS
+    both = _seconds_per_seed(run).merge(_seconds_per_seed(reference), on=JOB_KEYS, suffixes=("", "_reference"))
+    if both.empty:
+        raise ValueError(f"{run} and {reference} share no trained cell")
+    both["speedup"] = (both["seconds_reference"] / both["models_reference"]) / (both["seconds"] / both["models"])
+    table = both.pivot_table(index=["experiment", "scheme"], columns="n2", values="speedup", aggfunc="median")
+    at_reference = (both["seconds_reference"] / both["models_reference"] * both["models"]).sum()
+    return table.reset_index(), {"cells": len(both), "job_h": both["seconds"].sum() / 3600,
+                                 "job_h_at_reference_speed": at_reference / 3600,
+                                 "speedup": at_reference / both["seconds"].sum()}
