@@ -47,7 +47,8 @@ def specification_rows(results: Path) -> list[str]:
         records = sorted((run / "runs").rglob("seed*.json"))
         seeds = sorted({int(p.stem[4:]) for p in records})
         span = f", seeds {seeds[0]}–{seeds[-1]}" if seeds else ""
-        rows.append(f"| `{run.name}/` | a specification of `paper/`: {spec['choice']} = {spec['value']} against "
+        rows.append(f"| `{run.name}/` | a specification of `{Path(spec['primary']).name}/`: {spec['choice']} = "
+                    f"{spec['value']} against "
                     f"{spec['reference']}, {len({p.parent for p in records})} cells, {len(records)} models{span}; its "
                     f"verdicts are joined into `paper/claims.md` and the README's answer | `{run.name}/README.md` |")
     for page in sorted(results.glob("compare-*.md")):

@@ -176,11 +176,21 @@ def specification(spec_dir, primary_dir=None) -> tuple[pd.DataFrame, pd.DataFram
 
 
 def specification_runs(results: Path, table: str = "specification_verdicts.csv") -> list[Path]:
-    """The specification runs published beside `results` (results/*/ holding `table`, whose config names `results` as
-    their primary), sorted by name."""
-    return [path.parent for path in sorted(Path(results).parent.glob(f"*/{table}"))
-            if Path(json.loads((path.parent / "provenance.json").read_text())["config"]["specification"]["primary"]).name
-            == Path(results).name]
+    """The specification runs published beside `results` (results/*/ holding `table`) whose primary is `results`, or a
+    specification run whose primary is (the combination: Glorot φ at per-width rates, primary results/per-width, is
+    one of results/paper's), sorted by name."""
+    def primary(run: Path) -> str | None:
+        prov = run / "provenance.json"
+        spec = json.loads(prov.read_text())["config"].get("specification") if prov.is_file() else None
+        return Path(spec["primary"]).name if spec else None
+
+    def leads_to(run: Path, seen: frozenset = frozenset()) -> bool:
+        name = primary(run)
+        if name is None or name in seen:
+            return False
+        return name == Path(results).name or leads_to(Path(results).parent / name, seen | {run.name})
+
+    return [path.parent for path in sorted(Path(results).parent.glob(f"*/{table}")) if leads_to(path.parent)]
 
 
 def published_specifications(results: Path, table: str = "specification_verdicts.csv") -> pd.DataFrame | None:

@@ -241,6 +241,10 @@ def test_a_specification_of_a_specification_is_judged_against_the_joined_primary
     both = c1.merge(flat_c1, on=["experiment", "n2", "statistic"], suffixes=("", "_flat"))
     assert len(both) == len(c1) > 0  # the middle run's eigenvalue gain is 10 pp below the base run's
     assert ((both["value"] - both["value_flat"]).round(2) == -0.10).all()
+    for run in ("per-width", "combo"):  # published: both are the base run's specifications, the combo per-width's
+        (tmp_path / run / "specification_verdicts.csv").write_text("claim\n")
+    assert specification_runs(tmp_path / "paper") == [tmp_path / "combo", tmp_path / "per-width"]
+    assert specification_runs(tmp_path / "per-width") == [tmp_path / "combo"]
     _write_run(tmp_path / "reuse", spec_runs(0.05, first_seed=0), combo)
     with pytest.raises(SpecificationError, match="reuses seed values"):
         primary_tables(tmp_path / "reuse")
@@ -248,3 +252,5 @@ def test_a_specification_of_a_specification_is_judged_against_the_joined_primary
     _write_run(tmp_path / "loop", spec_runs(0.05, first_seed=4000), loop)
     with pytest.raises(SpecificationError, match="its own primary"):
         primary_tables(tmp_path / "loop")
+    (tmp_path / "loop" / "specification_verdicts.csv").write_text("claim\n")
+    assert tmp_path / "loop" not in specification_runs(tmp_path / "paper")  # and the search ends
