@@ -23,7 +23,7 @@ from .claims import CLAIM_TEXT, DATASET_NAMES, claim_base
 from .claims_report import OWN_PROTOCOL_CLAIMS, verdict_counts, verdict_table
 from .compare import run_config
 from .publish import PublishError, short_commit, wall_time_text
-from .specification import published_specifications
+from .specification import published_specifications, specification_of
 
 GLOSSARY_ANCHOR = "glossary-one-name-per-concept-everywhere"  # docs/method.md's "## Glossary (...)", as GitHub links it
 MAIN_FIGURES = {"fig2_linear": "fig2: linear networks", "fig3_nonlinear": "fig3: nonlinear networks"}
@@ -81,7 +81,7 @@ def pending_specifications(results: Path) -> list[tuple[str, str, str, str]]:
     for path in sorted((results.parent.parent / "config").glob("*.yaml")):
         overlay = yaml.safe_load(path.read_text()) or {}
         spec = overlay.get("specification") if isinstance(overlay, dict) else None
-        if spec and Path(spec["primary"]).name == results.name and not (
+        if spec and specification_of(spec["primary"], results) and not (
                 results.parent / overlay["name"] / "specification_verdicts.csv").is_file():
             out.append((spec["choice"], spec["value"], f"config/{path.name}", spec.get("question", "")))
     return out

@@ -175,22 +175,28 @@ def specification(spec_dir, primary_dir=None) -> tuple[pd.DataFrame, pd.DataFram
     return verdict_rows(verdicts, not_judged, spec["choice"], values), decided
 
 
-def specification_runs(results: Path, table: str = "specification_verdicts.csv") -> list[Path]:
-    """The specification runs published beside `results` (results/*/ holding `table`) whose primary is `results`, or a
-    specification run whose primary is (the combination: Glorot φ at per-width rates, primary results/per-width, is
-    one of results/paper's), sorted by name."""
-    def primary(run: Path) -> str | None:
-        prov = run / "provenance.json"
+def specification_of(primary, results) -> bool:
+    """Does a specification whose primary is `primary` (a path such as results/per-width) judge a choice of `results`:
+    `primary` is `results`, or itself a specification run (published beside `results`) whose primary chain reaches
+    it? A loop of primaries reaches nothing."""
+    seen, name = set(), Path(primary).name
+    while name != Path(results).name:
+        prov = Path(results).parent / name / "provenance.json"
         spec = json.loads(prov.read_text())["config"].get("specification") if prov.is_file() else None
-        return Path(spec["primary"]).name if spec else None
-
-    def leads_to(run: Path, seen: frozenset = frozenset()) -> bool:
-        name = primary(run)
-        if name is None or name in seen:
+        if spec is None or name in seen:
             return False
-        return name == Path(results).name or leads_to(Path(results).parent / name, seen | {run.name})
+        seen.add(name)
+        name = Path(spec["primary"]).name
+    return True
 
-    return [path.parent for path in sorted(Path(results).parent.glob(f"*/{table}")) if leads_to(path.parent)]
+
+def specification_runs(results: Path, table: str = "specification_verdicts.csv") -> list[Path]:
+    """The specification runs published beside `results` (results/*/ holding `table`) that judge a choice of it
+    (specification_of: the combination, Glorot φ at per-width rates with primary results/per-width, is one of
+    results/paper's), sorted by name."""
+    return [path.parent for path in sorted(Path(results).parent.glob(f"*/{table}"))
+            if specification_of(json.loads((path.parent / "provenance.json").read_text())["config"]["specification"]
+                                ["primary"], results)]
 
 
 def published_specifications(results: Path, table: str = "specification_verdicts.csv") -> pd.DataFrame | None:

@@ -118,6 +118,10 @@ def test_a_declared_specification_is_pending_until_its_verdicts_are_published(tm
     (tmp_path / "results" / "g").mkdir()
     (tmp_path / "results" / "g" / "specification_verdicts.csv").write_text("choice\n")
     assert pending_specifications(tmp_path / "results" / "paper") == []
+    (tmp_path / "results" / "g" / "provenance.json").write_text(json.dumps({"config": {"specification": spec}}))
+    (tmp_path / "config" / "c.yaml").write_text(yaml.safe_dump({"name": "c", "specification": {  # a specification
+        **spec, "primary": "results/g", "choice": "eigvec init at per-width rates"}}))  # of g, itself one of paper
+    assert [p[2] for p in pending_specifications(tmp_path / "results" / "paper")] == ["config/c.yaml"]
 
 
 PAPER_AND_AUTHORS = [("protocol", "paper", True, d, "holds") for d in ("mnist", "fashion-mnist")]
