@@ -181,7 +181,7 @@ def results_section(results, link_prefix: str = "") -> str:
     pending = pending_specifications(results)
     if pending:
         one = len(pending) == 1
-        lead = ("One" if one else str(len(pending))) + (" more" if specs is not None else "")
+        lead = {1: "One", 2: "Two", 3: "Three"}.get(len(pending), str(len(pending))) + (" more" if specs is not None else "")
         lines += ["", f"**Provisional.** {lead} declared run{'' if one else 's'} that var{'ies' if one else 'y'} a "
                   f"choice {'is' if one else 'are'} training or queued, not yet published; {'it' if one else 'each'} "
                   "may add a *depends on* clause to the verdicts above, which stay the reference run's (rule 9):", "",
