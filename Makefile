@@ -102,7 +102,7 @@ else ifneq ($(SPECIFICATION),)
 	$(DECLARED)
 	$(BIN)/python -m spectral specification output/$(NAME)
 	$(BIN)/python -m spectral publish output/$(NAME) results/$(NAME)
-	$(BIN)/python tools/join_specifications.py $(PRIMARY) $(if $(filter results/paper,$(PRIMARY)),--readme README.md)
+	$(BIN)/python tools/join_specifications.py $(PRIMARY) --readme README.md
 else
 	$(DECLARED)
 	$(BIN)/snakemake --cores 1 --configfile $(CONFIG) --rerun-triggers mtime -- output/$(NAME)/report/verdicts.csv

@@ -211,6 +211,8 @@ def main() -> None:
                         "projection (default: the idle median of 3 CLI jobs, docs/speed.md)")
     parser.add_argument("--peak", type=float, default=None, help="GEMM peak in GFLOP/s (default: measure it here)")
     args = parser.parse_args()
+    if args.against is not None and (args.run is None or args.project_bf16 is not None):
+        parser.error("--against needs --run, and not --project-bf16")
     torch.set_num_threads(args.threads)
     OUT.mkdir(parents=True, exist_ok=True)
     pd.set_option("display.width", 200)

@@ -30,7 +30,7 @@ EIGVEC_INITS = {"uniform": "U(−0.2, 0.2)", "glorot": "Glorot-uniform"}  # conf
 VALUE_WORDS = {"protocol": "the {} protocol".format, "connectivity": "connectivity read as {}".format,
                "tuning": lambda v: f"rates tuned {'at ' if v.startswith('N2') else ''}{v}",
                "eigvec init": lambda v: f"φ drawn {EIGVEC_INITS.get(v, v)}", "precision": "{} matmuls".format}
-VALUE_WORDS["eigvec init at per-width rates"] = VALUE_WORDS["eigvec init"]  # config/glorot-per-width.yaml
+VALUE_WORDS["eigvec init at per-width rates"] = lambda v: f"φ drawn {EIGVEC_INITS.get(v, v)} at per-width rates"
 
 
 def value_words(choice: str, value: str) -> str:

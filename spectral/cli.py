@@ -199,7 +199,7 @@ def run_specification(args) -> None:
     write_atomic(args.run / "specification_cells.csv", cells.to_csv(index=False))
     write_atomic(args.run / "specification_verdicts.csv", verdicts.to_csv(index=False))
     write_atomic(args.run / "specification.json", json.dumps(  # which code wrote the two tables (the README says)
-        {"commit": code_commit(), "written": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}) + "\n")
+        {"commit": code_commit() or "unknown", "written": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}) + "\n")
     shown = verdicts[verdicts["dataset"] == "all"][["claim", "value", "verdict", "cells", "not_judged"]]
     print("\n".join(markdown_table(shown)))
 

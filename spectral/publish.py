@@ -129,9 +129,9 @@ def later_text(prov: dict) -> str:
                      f"{prov['reanalysis']['date']} (*Re-analysis* below)")
     if prov.get("specifications_joined"):
         joined = prov["specifications_joined"]
-        parts.append(f"`{short_commit(joined['commit'])}` joined the specification runs "
-                     f"({', '.join(joined['runs']) or 'none'}) into claims.md, the specification curve and report.html on "
-                     f"{joined['date']}")
+        views = "claims.md, the specification curve" + (" and report.html" if joined.get("report", True) else "")
+        runs = f"the specification runs ({', '.join(joined['runs'])})" if joined["runs"] else "no specification run"
+        parts.append(f"`{short_commit(joined['commit'])}` joined {runs} into {views} on {joined['date']}")
     return "; then " + "; ".join(parts) if parts else ""
 
 

@@ -190,6 +190,22 @@ def specification_of(primary, results) -> bool:
     return True
 
 
+def root_primary(results) -> Path:
+    """The run at the end of `results`' primary chain (itself when it is no specification run, or has no
+    provenance.json for its caller to refuse): the run whose views a specification joins (results/per-width and the
+    combination both join results/paper's). A loop of primaries is refused."""
+    results, seen = Path(results), set()
+    while (results / "provenance.json").is_file():
+        spec = json.loads((results / "provenance.json").read_text())["config"].get("specification")
+        if not spec:
+            break
+        if results.resolve() in seen:
+            raise SpecificationError(f"{results} is its own primary, through {len(seen)} specification run(s)")
+        seen.add(results.resolve())
+        results = results.parent / Path(spec["primary"]).name
+    return results
+
+
 def specification_runs(results: Path, table: str = "specification_verdicts.csv") -> list[Path]:
     """The specification runs published beside `results` (results/*/ holding `table`) that judge a choice of it
     (specification_of: the combination, Glorot φ at per-width rates with primary results/per-width, is one of

@@ -24,7 +24,10 @@ def test_the_shipped_configs_are_valid(overlay):
 @pytest.mark.parametrize("overlay,message", [
     ("config/nope.yaml", "config/nope.yaml does not exist"),
     ({"seeds": "zero"}, "seeds"), ({"unknown_key": 1}, "unknown_key"),
-    ({"design": "config/design-nope.yaml"}, "its seed plan config/design-nope.yaml does not exist")])
+    ({"design": "config/design-nope.yaml"}, "its seed plan config/design-nope.yaml does not exist"),
+    ({"specification": {"primary": "results/paper", "choice": "tuning", "value": "per width"}},
+     "spectral-eigvals has no per-width rate"),  # config/config.yaml's schemes, rates at N2 = 100 only
+    ("config/glorot-per-width.yaml", "spectral-eigvals has no per-width rate")])  # declared before its search
 def test_a_bad_config_is_one_line_and_exit_2(overlay, message, tmp_path):
     if isinstance(overlay, dict):
         path = tmp_path / "bad.yaml"

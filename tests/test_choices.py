@@ -124,6 +124,10 @@ def test_one_structure_gives_both_renderings():
         ("tuning", "N2 = 100", True), ("tuning", "per width", False)) for d in ("mnist", "fashion-mnist", "cifar10")],
      "depends on the tuning: under rates tuned per width, does not hold on Fashion-MNIST, CIFAR-10 (against holds "
      "under rates tuned at N2 = 100)"),  # 2 of 3
+    ([("eigvec init at per-width rates", "uniform", True, "all", "does not hold"),
+      ("eigvec init at per-width rates", "glorot", False, "all", "holds")],
+     "depends on the eigvec init at per-width rates: under φ drawn Glorot-uniform at per-width rates, holds overall "
+     "(against does not hold under φ drawn U(−0.2, 0.2) at per-width rates)"),  # never read as the plain eigvec init
 ])
 def test_the_answer_names_each_changing_value_with_its_verdict(rows, words):
     """A value that changes only the overall verdict reads 'overall'; the datasets are named unless they are all the

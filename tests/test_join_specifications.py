@@ -100,6 +100,9 @@ def test_a_published_specification_enters_claims_md_and_the_headline(tmp_path):
     assert answer.endswith("depends on the tuning: under rates tuned per width, holds on MNIST (against does "
                            "not hold under rates tuned at N2 = 100) |")
     assert json.loads((results / "provenance.json").read_text())["specifications_joined"]["runs"] == ["per-width"]
+    readme.write_text(f"# T\n\n{README_START.format(name='paper')}\nold\n{README_END}\n")
+    assert main([str(results.parent / "per-width"), "--no-report", "--readme", str(readme)]) == 0  # a nested primary
+    assert "depends on the tuning" in readme.read_text()  # joined into its base run, results/paper, and its README
     shutil.rmtree(results.parent / "per-width")
     _specification(results, "does not hold")
     assert main([str(results), "--no-report", "--readme", str(readme)]) == 0

@@ -254,3 +254,7 @@ def test_a_specification_of_a_specification_is_judged_against_the_joined_primary
         primary_tables(tmp_path / "loop")
     (tmp_path / "loop" / "specification_verdicts.csv").write_text("claim\n")
     assert tmp_path / "loop" not in specification_runs(tmp_path / "paper")  # and the search ends
+    from spectral.specification import root_primary
+    assert root_primary(tmp_path / "combo") == root_primary(tmp_path / "per-width") == tmp_path / "paper"
+    with pytest.raises(SpecificationError, match="its own primary"):
+        root_primary(tmp_path / "loop")

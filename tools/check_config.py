@@ -10,6 +10,7 @@ one line naming the file or the first schema violation. `make reproduce` runs it
 """
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -43,6 +44,13 @@ def problem(paths) -> str | None:
     if error is not None:
         where = "/".join(map(str, error.absolute_path)) or "top level"
         return f"config {' '.join(map(str, paths))}: {where}: {error.message}"
+    spec = config.get("specification") or {}
+    if re.search(r"per[- ]width", f"{spec.get('choice', '')} {spec.get('value', '')}"):  # per-width rates or picks
+        lr = config["protocols"][config["run_protocols"][0]].get("lr", {})
+        bare = [s for s in config["schemes"] if not any(re.fullmatch(rf"{re.escape(s)}/[^/]+/[^/]+/n\d+", k) for k in lr)]
+        if bare:
+            return (f"config {' '.join(map(str, paths))}: a specification at per-width rates, but {bare[0]} has no "
+                    "per-width rate (lr keys scheme/family/dataset/nN2): add its search's lr.yaml first")
     if config.get("design") and not Path(config["design"]).is_file():
         return (f"config {' '.join(map(str, paths))}: its seed plan {config['design']} does not exist (a plan is "
                 "declared before its run: docs/verdict-rule.md)")

@@ -2,6 +2,10 @@
 
     python tools/join_specifications.py results/paper [--readme README.md] [--no-report]
 
+A primary that is itself a specification run (results/per-width, the combination's primary) stands for the run at
+the end of its primary chain (specification.root_primary); `--readme` rewrites the README's Results section only when
+that run is results/paper, whose section it is.
+
 A specification run (config `specification:`, e.g. results/per-width) publishes its own verdicts, both values of its
 choice judged on the same cells (specification_verdicts.csv, specification_cells.csv). Its primary's verdicts do not
 change, but the views that list every choice do: claims.md's "Verdicts per choice", the specification curve
@@ -32,7 +36,8 @@ from spectral.compare import run_config  # noqa: E402
 from spectral.headline import update_readme  # noqa: E402
 from spectral.publish import refresh_readme  # noqa: E402
 from spectral.provenance import code_commit  # noqa: E402
-from spectral.specification import published_specifications, specification_runs  # noqa: E402
+from spectral.specification import (SpecificationError, published_specifications, root_primary,  # noqa: E402
+                                    specification_runs)
 
 NEEDED = ("provenance.json", "claims.csv", "claim_verdicts.csv", "tables/sensitivity.csv",
           "tables/sensitivity_verdicts.csv")
@@ -66,6 +71,11 @@ def main(argv=None) -> int:
     parser.add_argument("--readme", type=Path, help="also regenerate this README's Results section from RESULTS")
     parser.add_argument("--no-report", action="store_true", help="leave report.html as it is")
     args = parser.parse_args(argv)
+    try:  # a specification's primary may itself be one (the combination's results/per-width): join the base run
+        args.results = root_primary(args.results)
+    except SpecificationError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     missing = [name for name in NEEDED if not (args.results / name).is_file()]
     if missing:
         print(f"error: {args.results} is not a published run with a sensitivity grid ({missing[0]} is missing)",
@@ -75,13 +85,14 @@ def main(argv=None) -> int:
     names = join(args.results)
     prov_path = args.results / "provenance.json"
     prov = json.loads(prov_path.read_text())
-    prov["specifications_joined"] = {"date": dt.date.today().isoformat(), "commit": commit, "runs": names}
+    prov["specifications_joined"] = {"date": dt.date.today().isoformat(), "commit": commit, "runs": names,
+                                     "report": not args.no_report}
     write_atomic(prov_path, json.dumps(prov, indent=1))
     if not args.no_report:
         from rebuild_report import rebuild  # tools/, beside this script
         rebuild(args.results, str(Path(sys.executable).with_name("snakemake")))
     refresh_readme(args.results)  # its commit row names this join, its size row counts the files now
-    if args.readme:
+    if args.readme and args.results.name == "paper":  # the README's Results section is results/paper's
         update_readme(args.readme, args.results)
     print(f"{args.results}: joined {', '.join(names) or 'no specification run'}")
     return 0
