@@ -164,13 +164,15 @@ def compare_runs(reference, rerun, independent: bool = False) -> tuple[pd.DataFr
         if settings["reference"][key] != settings["rerun"][key]:
             rows.append({**row, "status": "settings differ"})
             continue
-        lo, hi = welch_test(b, a, 0.0).interval(LEVEL)
+        test = welch_test(b, a, 0.0)
+        lo, hi = test.interval(LEVEL)
         d = b.mean() - a.mean()
         if math.isnan(lo) or lo == hi:  # fewer than 2 seeds on a side, or no seed variance: only equality counts
             flagged = d != 0
         else:
             flagged = not (lo <= 0 <= hi)
-        rows.append({**row, "difference": d, "welch_low": lo, "welch_high": hi, "status": "flagged" if flagged else "ok"})
+        rows.append({**row, "difference": d, "se": test.se, "welch_low": lo, "welch_high": hi,
+                     "status": "flagged" if flagged else "ok"})
     cells = pd.DataFrame(rows)
     if specification:
         claims = _specification_claims(rerun, configs[1])
@@ -223,6 +225,16 @@ def distinct_cells(compared: pd.DataFrame) -> pd.DataFrame:
                                      "mean_reference", "mean_rerun"])
 
 
+def mean_difference(compared: pd.DataFrame) -> tuple[float, float, float]:
+    """(mean, low, high): the mean difference (rerun - reference) over distinct_cells with its 95 % normal interval,
+    se = sqrt(sum of the cells' Welch se^2) / n, the cells taken as independent (a description beside the rule)."""
+    distinct = distinct_cells(compared)
+    mean = float(distinct["difference"].mean())
+    se = math.sqrt(float((distinct["se"] ** 2).sum())) / len(distinct)
+    z = stats.norm.ppf(0.975)
+    return mean, mean - z * se, mean + z * se
+
+
 def chance_counts(compared: pd.DataFrame) -> tuple[int, int]:
     """(cells, flagged cells) as chance counts them: over distinct_cells, the counts the pass rule and both pages use."""
     distinct = distinct_cells(compared)
@@ -244,6 +256,10 @@ def summary(cells: pd.DataFrame, claims: pd.DataFrame, names=("reference", "reru
                             f"most {chance_limit(n)} flagged)" if independent else "")
              + "".join(f"; {n} {s}" for s, n in cells["status"].value_counts().items() if s not in ("ok", "flagged")),
              "claims: " + ", ".join(f"{n} {s}" for s, n in counts.items())]
+    if independent and n:
+        mean, low, high = mean_difference(compared)
+        lines.insert(1, f"mean difference over the {n} cells ({second} - {first}): {100 * mean:+.3f} pp, 95 % "
+                        f"[{100 * low:+.3f}, {100 * high:+.3f}] pp (each cell's Welch se, the cells taken as independent)")
     for r in cells[cells["status"] != "ok"].itertuples():
         if r.status == "settings differ":
             continue

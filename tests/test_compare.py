@@ -281,3 +281,18 @@ def test_a_cell_two_protocols_share_is_counted_once_against_chance(tmp_path, cap
     shutil.rmtree(run / "sensitivity")
     add_sensitivity(run, shift=0.001)  # per-layer's spectral-eigvals no longer paper's records
     assert main(["compare", "--independent", str(ref), str(run)]) == 1
+
+
+def test_the_mean_difference_counts_each_distinct_cell_once_with_its_welch_se():
+    """Two cells (+1 pp, se 0.3 pp; +3 pp, se 0.4 pp) and a copy of the first under another protocol: mean +2 pp,
+    se sqrt(0.3^2 + 0.4^2) / 2 = 0.25 pp, so the 95 % interval is +2 -/+ 0.49 pp; the copy changes nothing."""
+    from spectral.compare import mean_difference
+    cell = {"dataset": "mnist", "experiment": "nonlinear", "scheme": "direct-full", "n_reference": 10, "n_rerun": 10}
+    compared = pd.DataFrame([
+        {**cell, "protocol": "paper", "n2": 100, "mean_reference": 0.9, "mean_rerun": 0.91, "difference": 0.01, "se": 0.003},
+        {**cell, "protocol": "paper", "n2": 1000, "mean_reference": 0.9, "mean_rerun": 0.93, "difference": 0.03, "se": 0.004},
+        {**cell, "protocol": "pruning-2022", "n2": 100, "mean_reference": 0.9, "mean_rerun": 0.91, "difference": 0.01,
+         "se": 0.003}])
+    mean, low, high = mean_difference(compared)
+    assert mean == pytest.approx(0.02) and high - mean == pytest.approx(mean - low)
+    assert high - mean == pytest.approx(1.959964 * 0.0025, rel=1e-5)
