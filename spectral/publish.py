@@ -142,17 +142,26 @@ def refresh_readme(results: Path) -> None:
     readme = results / "README.md"
     if not readme.is_file():
         return
-    _, commits = published_runs(results)
-    prov = {**json.loads((results / "provenance.json").read_text()), "training_commits": dict(
-        sorted(commits.items(), key=lambda kv: (-kv[1], kv[0])))}
-    joined = (json.loads((results / "specification.json").read_text())["commit"]
-              if (results / "specification.json").is_file() else None)
     files = [p for p in results.rglob("*") if p.is_file()]
-    text = re.sub(r"^\| commit \|.*\|$", lambda _: f"| commit | {commit_text(prov, joined)}{later_text(prov)} |",
-                  readme.read_text(), count=1, flags=re.M)
+    row = commit_row(results, _provenance(results, published_runs(results)[1]))
+    text = re.sub(r"^\| commit \|.*\|$", lambda _: row, readme.read_text(), count=1, flags=re.M)
     text = re.sub(r"^\| size \| \d+ files, [\d.]+ MB \|$", lambda _: f"| size | {len(files)} files, "
                   f"{sum(p.stat().st_size for p in files) / 1e6:.1f} MB |", text, count=1, flags=re.M)
     write_atomic(readme, text)
+
+
+def _provenance(results: Path, commits: collections.Counter) -> dict:
+    """A published run's provenance.json with its records' training commits, most runs first."""
+    trained = dict(sorted(commits.items(), key=lambda kv: (-kv[1], kv[0])))
+    return {**json.loads((results / "provenance.json").read_text()), "training_commits": trained}
+
+
+def commit_row(results: Path, prov: dict) -> str:
+    """The README's commit row: who trained and wrote the tables, a specification's join (specification.json) and
+    what rewrote them later."""
+    path = results / "specification.json"
+    joined = json.loads(path.read_text())["commit"] if path.is_file() else None
+    return f"| commit | {commit_text(prov, joined)}{later_text(prov)} |"
 
 
 def _commit_text(prov: dict) -> str:
@@ -199,11 +208,8 @@ def verdicts_text(config: dict) -> str:
 def results_readme(results: Path, times: pd.DataFrame, size_mb: float, n_files: int,
                    tune: pd.DataFrame | None = None, declared: str | None = None) -> str:
     protocols, commits = published_runs(results)
-    trained = dict(sorted(commits.items(), key=lambda kv: (-kv[1], kv[0])))  # most runs first
-    prov = {**json.loads((results / "provenance.json").read_text()), "training_commits": trained}
+    prov = _provenance(results, commits)
     per_protocol = ", ".join(f"{k} {v}" for k, v in sorted(protocols.items()))
-    joined = (json.loads((results / "specification.json").read_text())["commit"]
-              if (results / "specification.json").is_file() else None)
     name = prov["config"]["name"]
     by_n2 = times.groupby("n2")["seconds"].agg(jobs="count", total="sum") if not times.empty else pd.DataFrame()
     by_protocol = times.groupby("protocol")["seconds"].agg(jobs="count", total="sum") if not times.empty else pd.DataFrame()
@@ -213,7 +219,7 @@ def results_readme(results: Path, times: pd.DataFrame, size_mb: float, n_files: 
         f"Published by `make publish` on {dt.date.today().isoformat()} from `output/{name}/`; regenerated, never "
         "edited by hand. A user's run writes `output/` and never this directory.", "",
         "| | |", "|---|---|",
-        f"| commit | {commit_text(prov, joined)}{later_text(prov)} |",
+        commit_row(results, prov),
         f"| config | `name: {name}`; the resolved config is `provenance.json` → `config` |",
         f"| machine | {prov['platform']}; devices {', '.join(prov['devices'])}; torch threads per job: "
         f"{', '.join(map(str, prov['threads']))}; Python {prov['python']}, {packages} |",
