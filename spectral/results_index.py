@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .compare import chance, chance_counts, compare_runs
+from .chance import chance, chance_counts
+from .compare import compare_runs
 from .publish import hours, sessions, short_commit
 from .specification import specification_runs
 from .tune import compare_picks, grid_moves, tuning_summary

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from spectral.cli import main
-from spectral.compare import chance, chance_limit, compare_runs, config_differences
+from spectral.chance import chance, chance_limit
+from spectral.compare import compare_runs, config_differences
 
 CONFIG = {"name": "smoke", "seeds": [0, 1, 2, 3, 4], "threads": 2, "data": {"dir": "/a", "train_subset": 2000},
           "protocols": {"paper": {"epochs": 1}}}
@@ -286,7 +287,7 @@ def test_a_cell_two_protocols_share_is_counted_once_against_chance(tmp_path, cap
 def test_the_mean_difference_counts_each_distinct_cell_once_with_its_welch_se():
     """Two cells (+1 pp, se 0.3 pp; +3 pp, se 0.4 pp) and a copy of the first under another protocol: mean +2 pp,
     se sqrt(0.3^2 + 0.4^2) / 2 = 0.25 pp, so the 95 % interval is +2 -/+ 0.49 pp; the copy changes nothing."""
-    from spectral.compare import mean_difference
+    from spectral.chance import mean_difference
     cell = {"dataset": "mnist", "experiment": "nonlinear", "scheme": "direct-full", "n_reference": 10, "n_rerun": 10}
     compared = pd.DataFrame([
         {**cell, "protocol": "paper", "n2": 100, "mean_reference": 0.9, "mean_rerun": 0.91, "difference": 0.01, "se": 0.003},
